@@ -1,0 +1,61 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// The pipeline, one module a stage: request → tenant → verified → events → stored → delivered.
+// A stage imports only earlier stages; CoregateKit wires them; the executable only parses flags.
+let package = Package(
+    name: "coregate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coregate", targets: ["coregate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "CoregateSystemd", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CoregateHTTP", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOExtras", package: "swift-nio-extras"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "CoregateTenants", dependencies: [
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "CoregateVerify", dependencies: [
+            "CoregateTenants",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "CoregateWhatsApp"),
+        .target(name: "CoregateKit", dependencies: [
+            "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "coregate", dependencies: [
+            "CoregateKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "CoregateTenantsTests", dependencies: ["CoregateTenants"],
+                    resources: [.copy("Resources")]),
+        .testTarget(name: "CoregateWhatsAppTests", dependencies: ["CoregateWhatsApp"],
+                    resources: [.copy("Resources")]),
+        .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
+        .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),
+    ]
+)

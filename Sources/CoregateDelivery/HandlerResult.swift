@@ -1,0 +1,53 @@
+import Foundation
+
+/// How one run of a handler ended. Each case is a different decision for the queue.
+public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
+    /// Exit status 0: the event is done for this handler.
+    case succeeded
+    /// Exit status 75 (EX_TEMPFAIL): the handler asks to be run again later; it counts as an attempt.
+    case retryRequested
+    /// Any other exit status.
+    case failed(exitStatus: Int32)
+    /// Killed by a signal it did not get from the runner's timeout.
+    case signaled(signal: Int32)
+    /// It ran past its timeout, and its process group got SIGTERM, then SIGKILL.
+    case timedOut
+    /// It never ran: a missing or non-executable command, or no state folder.
+    case couldNotStart(reason: String)
+
+    public var description: String {
+        switch self {
+        case .succeeded: "succeeded"
+        case .retryRequested: "retry requested (exit 75)"
+        case .failed(let status): "failed (exit \(status))"
+        case .signaled(let signal): "killed by signal \(signal)"
+        case .timedOut: "timed out"
+        case .couldNotStart(let reason): "could not start: \(reason)"
+        }
+    }
+}
+
+/// What is kept of one run of a handler, with the attempt.
+public struct HandlerResult: Sendable, Equatable {
+    public var outcome: HandlerOutcome
+    public var startedAt: Date
+    public var duration: Duration
+    /// The first bytes of stdout, up to the runner's limit.
+    public var standardOutput: [UInt8]
+    /// The handler wrote more than `standardOutput` holds.
+    public var standardOutputTruncated: Bool
+    /// Lines the handler wrote to stderr, each of them logged.
+    public var standardErrorLineCount: Int
+
+    public init(
+        outcome: HandlerOutcome, startedAt: Date, duration: Duration, standardOutput: [UInt8] = [],
+        standardOutputTruncated: Bool = false, standardErrorLineCount: Int = 0
+    ) {
+        self.outcome = outcome
+        self.startedAt = startedAt
+        self.duration = duration
+        self.standardOutput = standardOutput
+        self.standardOutputTruncated = standardOutputTruncated
+        self.standardErrorLineCount = standardErrorLineCount
+    }
+}

@@ -1,0 +1,41 @@
+import CoregateSystemd
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Reloads on SIGHUP (`systemctl reload coregate`). The new configuration is built completely
+/// before it replaces the old one; a broken one leaves the old one serving and says why.
+struct ReloadService: Service {
+    let source: ConfigSource
+    let gateway: Gateway
+    let status: StatusReporter
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            reload()
+        }
+    }
+
+    func reload() {
+        notifier.reloading()
+        logger.info("reloading configuration")
+        let (configuration, problems) = source.load()
+        for problem in problems {
+            logger.log(level: problem.severity == .error ? .error : .warning, "\(problem)")
+        }
+        guard let configuration else {
+            let reason = problems.first { $0.severity == .error }.map { "\($0)" } ?? "invalid configuration"
+            logger.error("reload failed; still serving the previous configuration", metadata: ["reason": "\(reason)"])
+            status.reloadFailed(reason: reason)
+            notifier.ready(status: status.line)
+            return
+        }
+        gateway.replace(with: configuration)
+        status.reloadSucceeded()
+        logger.info("reloaded", metadata: ["tenants": "\(configuration.tenants.count)"])
+        notifier.ready(status: status.line)
+    }
+}

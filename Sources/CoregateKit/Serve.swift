@@ -1,0 +1,111 @@
+import CoregateHTTP
+import CoregateSystemd
+import CoregateTenants
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// `coregate serve`: load, listen, tell systemd READY=1, then serve until SIGTERM.
+/// Startup is a straight line; the ServiceGroup owns the long-running parts and their shutdown order.
+public enum Serve {
+    public struct Options: Sendable {
+        public var source: ConfigSource
+        /// How long requests in flight may take to finish after SIGTERM.
+        public var shutdownGrace: Duration
+
+        public init(source: ConfigSource, shutdownGrace: Duration = .seconds(10)) {
+            self.source = source
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
+    /// Returns the process exit status: 0 after a clean drain, 1 when it could not start.
+    public static func run(_ options: Options) async -> Int32 {
+        let notifier = SystemdNotifier()
+        let (loaded, problems) = options.source.load()
+        let logger = LogSetup.bootstrap(level: loaded?.global.logLevel ?? options.source.overrides.logLevel ?? "info")
+        for problem in problems {
+            logger.log(level: problem.severity == .error ? .error : .warning, "\(problem)")
+        }
+        guard let configuration = loaded else {
+            logger.critical("configuration is invalid; not starting (run `coregate check` for the full list)")
+            notifier.status("configuration is invalid: \(problems.first { $0.severity == .error }.map { "\($0)" } ?? "")")
+            return 1
+        }
+
+        let listeners: [Listener]
+        switch self.listeners(configuration.global) {
+        case .success(let found): listeners = found
+        case .failure(let problem):
+            logger.critical("\(problem.message)")
+            return 1
+        }
+
+        let gateway = Gateway(configuration: configuration, logger: logger)
+        let server = HTTPServer(
+            group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global),
+            responder: { await gateway.handle($0) })
+        let addresses: [String]
+        do {
+            addresses = try await server.start(listeners).map { "\($0)" }
+        } catch {
+            logger.critical("cannot listen", metadata: ["error": "\(error)", "listeners": "\(listeners)"])
+            return 1
+        }
+
+        let status = StatusReporter(gateway: gateway, listening: addresses.joined(separator: ", "))
+        logger.info(
+            "serving", metadata: ["tenants": "\(configuration.tenants.count)", "listening": "\(addresses)"])
+        notifier.ready(status: status.line)
+
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    ReloadService(source: options.source, gateway: gateway, status: status, notifier: notifier, logger: logger),
+                    HeartbeatService(status: status, notifier: notifier),
+                    HTTPService(server: server, status: status, notifier: notifier, shutdownGrace: options.shutdownGrace, logger: logger),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "coregate.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("service group ended with an error", metadata: ["error": "\(error)"])
+            return 1
+        }
+        logger.info("stopped")
+        return 0
+    }
+
+    struct ListenProblem: Error {
+        var message: String
+    }
+
+    /// Sockets from systemd win; the configured addresses are the fallback for a start by hand.
+    static func listeners(_ global: GlobalConfig) -> Result<[Listener], ListenProblem> {
+        let inherited = ListenSocket.inherited()
+        if !inherited.isEmpty {
+            return .success(inherited.map { .adopted(fd: $0.fd, name: $0.name) })
+        }
+        guard !global.listen.isEmpty else {
+            return .failure(ListenProblem(message: "no sockets were passed by systemd and no listen address is configured (--listen HOST:PORT)"))
+        }
+        var listeners: [Listener] = []
+        for address in global.listen {
+            guard let listener = Listener.parse(address) else {
+                return .failure(ListenProblem(message: "listen address \(address) is not HOST:PORT"))
+            }
+            listeners.append(listener)
+        }
+        return .success(listeners)
+    }
+}
+
+extension HTTPLimits {
+    init(_ global: GlobalConfig) {
+        self.init(
+            maxBody: global.maxBody, maxHeader: global.maxHeader, maxConnections: global.maxConnections,
+            idleTimeout: global.idleTimeout, readTimeout: global.readTimeout)
+    }
+}

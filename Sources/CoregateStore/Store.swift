@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+
+/// The durable queue: the one owner of `<state_dir>/coregate.sqlite`.
+///
+/// A process opens one `Store` per file and keeps it for its lifetime (GRDB's first rule: one
+/// connection pool per file). The service and the CLI are two processes on the same file: the
+/// `DatabasePool` (WAL) lets their readers run beside any writer, and a busy timeout makes a
+/// writer wait for the other process's transaction instead of failing with "database is locked".
+/// Writes are short transactions (a batch of events, a claim, a completion, one replay batch), so
+/// the wait is short.
+///
+/// Opening migrates the schema. It does not touch deliveries: only the service calls
+/// ``recoverInterruptedDeliveries(now:)``, because a CLI that did so would steal the running
+/// service's deliveries.
+public final class Store: Sendable {
+    public struct Options: Sendable {
+        /// How far a commit (and so a `200`) is durable. SQLite runs in WAL mode either way.
+        ///
+        /// - `false`, the default (`synchronous = NORMAL`): a commit is written to the WAL file
+        ///   before it returns, but fsynced only at checkpoints. It survives a crash of the
+        ///   process (`kill -9`, a panic, the OOM killer): the data is in the kernel's page cache.
+        ///   A power loss or kernel crash can roll back the last commits before the next
+        ///   checkpoint (events already answered `200` are then lost); the file stays consistent.
+        /// - `true` (`synchronous = FULL`): the WAL is fsynced at every commit, so a commit also
+        ///   survives power loss and kernel crashes, as far as the disk honours flushes. Costs one
+        ///   fsync per group commit.
+        public var powerLossSafe: Bool
+        /// How long a writer waits for another process's transaction before failing.
+        public var busyTimeout: Duration
+        /// How many events one group commit takes at most. A single `enqueue` larger than this is
+        /// still committed whole: a request's events share one transaction.
+        public var maxEventsPerCommit: Int
+
+        public init(powerLossSafe: Bool = false, busyTimeout: Duration = .seconds(10), maxEventsPerCommit: Int = 2000) {
+            self.powerLossSafe = powerLossSafe
+            self.busyTimeout = busyTimeout
+            self.maxEventsPerCommit = maxEventsPerCommit
+        }
+    }
+
+    public static let fileName = "coregate.sqlite"
+
+    let pool: DatabasePool
+    private let backlogCounts: BacklogCounts
+    private let eventWriter: EventWriter
+
+    /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it.
+    public init(directory: String, options: Options = Options()) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(options.busyTimeout.seconds)
+        let synchronous = options.powerLossSafe ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+        }
+        let pool = try DatabasePool(path: directory + "/" + Self.fileName, configuration: configuration)
+
+        let migrator = Migrations.migrator
+        try migrator.migrate(pool)
+        if try pool.read(migrator.hasBeenSuperseded) {
+            throw StoreError.schemaTooNew
+        }
+
+        let backlogCounts = BacklogCounts()
+        try pool.read(backlogCounts.reload(from:))
+
+        self.pool = pool
+        self.backlogCounts = backlogCounts
+        self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
+            try await Self.write(pool: pool, backlogCounts: backlogCounts) { db in
+                try EventInsertion.insert(requests, into: db, now: Date())
+            }
+        }
+    }
+
+    /// Stores each event once and queues one delivery per handler it names, in one group commit
+    /// shared with concurrent callers. Returns only after that commit: then the events are as
+    /// durable as ``Options/powerLossSafe`` says, and the request may be answered `200`.
+    /// An event whose (tenant, id) is already stored counts as a duplicate and queues nothing.
+    public func enqueue(_ events: [NewEvent]) async throws -> EnqueueResult {
+        try await eventWriter.enqueue(events)
+    }
+
+    /// The tenant's pending, running and retrying deliveries; a lock and a dictionary lookup.
+    public func backlog(tenant: String) -> Int {
+        backlogCounts.count(tenant: tenant)
+    }
+
+    /// How many transactions group commit has run; tests and metrics compare it with callers.
+    public var groupCommits: Int {
+        get async { await eventWriter.commits }
+    }
+
+    /// Every write of this process goes through here, so the backlog counts follow each commit.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Self.write(pool: pool, backlogCounts: backlogCounts, updates)
+    }
+
+    private static func write<T: Sendable>(
+        pool: DatabasePool, backlogCounts: BacklogCounts, _ updates: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        try await pool.write { db in
+            let result = try updates(db)
+            try backlogCounts.reload(from: db)
+            return result
+        }
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// Times are stored as integer milliseconds since 1970: they index, compare and subtract in SQL
+/// without parsing, and a millisecond is finer than anything the dispatcher schedules.
+extension Date {
+    var storeMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    init(storeMilliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(storeMilliseconds) / 1000)
+    }
+}
+
+extension Duration {
+    var storeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The optional global file (`/etc/coregate/coregate.toml` or `--config`), after command-line overrides.
+public struct GlobalConfig: Sendable, Equatable {
+    public var tenantsDir: String = "/etc/coregate/tenants"
+    public var stateDir: String = "/var/lib/coregate"
+    /// `HOST:PORT`; used only when systemd passes no sockets.
+    public var listen: [String] = []
+    public var tlsCert: String?
+    public var tlsKey: String?
+    public var clientCA: String?
+    public var maxBody: Int = 4 << 20
+    /// Handler processes at once, all tenants together.
+    public var concurrency: Int = 16
+    public var metricsListen: String?
+    public var logLevel: String = "info"
+    /// Limits that keep one slow or greedy client from holding the server.
+    public var maxHeader: Int = 16 << 10
+    public var maxConnections: Int = 1024
+    public var idleTimeout: Duration = .seconds(60)
+    public var readTimeout: Duration = .seconds(10)
+
+    public init() {}
+}

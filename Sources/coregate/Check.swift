@@ -1,0 +1,20 @@
+import ArgumentParser
+import CoregateKit
+
+extension Coregate {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the global config and every tenant file as serve would; print each problem as FILE:LINE: message.")
+
+        @OptionGroup var options: GlobalOptions
+
+        func run() throws {
+            let (configuration, problems) = options.source.load()
+            for problem in problems {
+                print(problem)
+            }
+            guard let configuration else { throw ExitCode.failure }
+            print("ok: \(configuration.tenants.count) tenants")
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Coregate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A multi-tenant webhook gateway for WhatsApp Business numbers.",
+        subcommands: [Serve.self, Check.self, Tenants.self, Decode.self])
+}

@@ -1,0 +1,2 @@
+import ArgumentParser
+struct Decode: AsyncParsableCommand { func run() async throws {} }

@@ -1,0 +1,29 @@
+import ArgumentParser
+import CoregateKit
+import CoregateTenants
+
+/// The flags every verb shares: where the configuration is, and what overrides it.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The global config file (default: \(ConfigSource.defaultGlobalFile) when it exists).")
+    var config: String?
+
+    @Option(name: .long, help: "The folder of tenant files (overrides tenants_dir).")
+    var tenantsDir: String?
+
+    @Option(name: .long, help: "The state folder (overrides state_dir).")
+    var stateDir: String?
+
+    @Option(name: .long, help: "HOST:PORT to listen on when systemd passes no sockets; repeatable (overrides listen).")
+    var listen: [String] = []
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (overrides log_level).")
+    var logLevel: String?
+
+    var source: ConfigSource {
+        ConfigSource.resolvingDefault(
+            globalFile: config,
+            overrides: ConfigOverrides(
+                tenantsDir: tenantsDir, stateDir: stateDir, listen: listen.isEmpty ? nil : listen,
+                tlsCert: nil, tlsKey: nil, logLevel: logLevel))
+    }
+}

@@ -1,0 +1,151 @@
+"""Harness for end-to-end tests and benchmarks: the real `coregate` binary on 127.0.0.1, driven like systemd drives it.
+
+A test owns the NOTIFY_SOCKET, so it waits for READY=1 instead of polling a port, and it can assert
+the sd_notify conversation itself.
+"""
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("COREGATE_BIN", REPO / ".build" / "debug" / "coregate"))
+FIXTURES = REPO / "Tests" / "CoregateWhatsAppTests" / "Resources" / "fixtures"
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's notification socket; records every message."""
+
+    def __init__(self, directory):
+        self.path = str(Path(directory) / "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        while not self._closed:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._cond:
+                self.messages.append(data.decode())
+                self._cond.notify_all()
+
+    def wait_for(self, predicate, timeout=20, start=0):
+        """Waits for a message (from index `start` on) that satisfies `predicate`; returns its index."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i in range(start, len(self.messages)):
+                    if predicate(self.messages[i]):
+                        return i
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no matching sd_notify message within {timeout}s; got {self.messages}")
+                self._cond.wait(remaining)
+
+    def close(self):
+        self._closed = True
+        self.sock.close()
+
+
+def fields(message):
+    return dict(line.split("=", 1) for line in message.splitlines() if "=" in line)
+
+
+class Coregate:
+    """One running gateway process."""
+
+    def __init__(self, workdir, tenants_dir, port=None, config=None, extra_args=(), env=None, launcher=()):
+        self.workdir = Path(workdir)
+        self.port = port or free_port()
+        self.notify = NotifySocket(self.workdir)
+        self.stderr_path = self.workdir / "coregate.stderr"
+        args = [str(BIN), "serve", "--tenants-dir", str(tenants_dir), "--state-dir", str(self.workdir / "state")]
+        if config:
+            args += ["--config", str(config)]
+        if not launcher:
+            args += ["--listen", f"127.0.0.1:{self.port}"]
+        args += list(extra_args)
+        base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NOTIFY_SOCKET": self.notify.path}
+        base_env.update(env or {})
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(list(launcher) + args, env=base_env, stdout=self.stderr, stderr=self.stderr)
+
+    def wait_ready(self, timeout=20):
+        return self.notify.wait_for(lambda m: "READY=1" in m.splitlines(), timeout)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def request(self, method, path, body=None, headers=None, port=None, host="127.0.0.1", timeout=10):
+        conn = http.client.HTTPConnection(host, port or self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, resp.read(), dict(resp.getheaders())
+        finally:
+            conn.close()
+
+    def post(self, path, body, headers=None):
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        return self.request("POST", path, body, h)
+
+    def log(self):
+        self.stderr.flush()
+        return self.stderr_path.read_text(errors="replace")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def reload(self, timeout=20):
+        """SIGHUP, then wait for the READY=1 that ends the reload; returns that message."""
+        start = len(self.notify.messages)
+        self.signal(signal.SIGHUP)
+        i = self.notify.wait_for(lambda m: "READY=1" in m.splitlines(), timeout, start=start)
+        return self.notify.messages[i]
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self.notify.close()
+            self.stderr.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.notify.close()
+        self.stderr.close()
+
+
+def write_tenant(tenants_dir, tenant_id, text):
+    path = Path(tenants_dir) / f"{tenant_id}.toml"
+    path.write_text(text)
+    return path
+
+
+def fixture_bytes(name):
+    return (FIXTURES / name).read_bytes()
