@@ -40,7 +40,9 @@ let package = Package(
             "CoregateTenants",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "CoregateWhatsApp"),
+        .target(name: "CoregateWhatsApp", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

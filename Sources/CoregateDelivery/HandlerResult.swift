@@ -12,7 +12,8 @@ public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
     case signaled(signal: Int32)
     /// It ran past its timeout, and its process group got SIGTERM, then SIGKILL.
     case timedOut
-    /// It never ran: a missing or non-executable command, or no state folder.
+    /// It never ran: a missing or non-executable command, or no state folder. Also, very rarely,
+    /// a handler that started but could not be watched to its end, so its run cannot be judged.
     case couldNotStart(reason: String)
 
     public var description: String {

@@ -11,6 +11,10 @@ import Glibc
 ///
 /// It never throws: whatever goes wrong, even before the handler starts, is an outcome the queue
 /// must record and act on.
+///
+/// When the calling task is cancelled (the service is stopping), the handler's process group gets
+/// SIGTERM, then SIGKILL after `terminationGrace`, and the result says how the handler ended
+/// (usually `.signaled`).
 public struct HandlerRunner: Sendable {
     private let logger: Logger
     /// Between SIGTERM and SIGKILL to the handler's process group after a timeout.
@@ -67,17 +71,23 @@ public struct HandlerRunner: Sendable {
             standardOutputLimit: standardOutputLimit, standardErrorLineLimit: standardErrorLineLimit,
             standardErrorLogger: logger(for: invocation))
         let input = invocation.standardInput
+        // Every variable name is a valid key; `Environment.Key(rawValue:)` is failable only by protocol.
+        let subprocessEnvironment = Dictionary(
+            uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) })
+        var started = false
 
         do {
             let result = try await Subprocess.run(
                 executable(for: program),
                 arguments: Arguments(Array(invocation.handler.command.dropFirst())),
-                environment: .custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
-                workingDirectory: FilePath(invocation.stateDirectory),
+                environment: .custom(subprocessEnvironment),
+                // The tenant's own folder rather than wherever the service was started.
+                workingDirectory: .init(invocation.stateDirectory),
                 platformOptions: platformOptions,
                 input: .inputWriter, output: .sequence, error: .sequence
             ) { execution in
-                await supervisor.supervise(execution, input: input)
+                started = true
+                return await supervisor.supervise(execution, input: input)
             }
             let seen = result.closureResult
             return HandlerResult(
@@ -85,6 +95,10 @@ public struct HandlerRunner: Sendable {
                 startedAt: startedAt, duration: clock.now - start,
                 standardOutput: seen.standardOutput.bytes, standardOutputTruncated: seen.standardOutput.truncated,
                 standardErrorLineCount: seen.standardErrorLineCount)
+        } catch where started {
+            // swift-subprocess could not watch or reap a handler that did start: very unlikely,
+            // and the attempt cannot be judged, so it must not count as done.
+            return couldNotStart("the handler started but could not be watched to its end: \(error)")
         } catch {
             return couldNotStart(LaunchFailure.reason(program: program, path: environment["PATH"], error: error))
         }
@@ -92,7 +106,8 @@ public struct HandlerRunner: Sendable {
 
     private func executable(for program: String) -> Executable {
         // A bare name is looked up in the PATH the handler gets, never in the service's.
-        program.contains("/") ? .path(FilePath(program)) : .name(program)
+        // `.init` is swift-system's FilePath, which this module need not name.
+        program.contains("/") ? .path(.init(program)) : .name(program)
     }
 
     private func logger(for invocation: HandlerInvocation) -> Logger {
@@ -103,7 +118,7 @@ public struct HandlerRunner: Sendable {
         return logger
     }
 
-    static func outcome(of status: TerminationStatus) -> HandlerOutcome {
+    private static func outcome(of status: TerminationStatus) -> HandlerOutcome {
         switch status {
         case .exited(0): .succeeded
         case .exited(75): .retryRequested

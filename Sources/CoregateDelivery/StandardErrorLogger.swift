@@ -29,10 +29,11 @@ struct StandardErrorLogger {
         let end = start + chunk.count
         while start < end {
             // memchr, not a loop over bytes: a handler may write tens of MiB.
-            if let newline = memchr(start, Int32(UInt8(ascii: "\n")), end - start) {
+            if let found = memchr(start, Int32(UInt8(ascii: "\n")), end - start) {
+                let newline = UnsafeRawPointer(found)
                 keep(UnsafeRawBufferPointer(start: start, count: newline - start))
                 emitLine()
-                start = UnsafeRawPointer(newline) + 1
+                start = newline + 1
             } else {
                 keep(UnsafeRawBufferPointer(start: start, count: end - start))
                 start = end

@@ -3,6 +3,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// Where the server listens: a socket systemd already bound, or an address to bind itself.
 public enum Listener: Sendable, Equatable, CustomStringConvertible {
@@ -34,14 +35,14 @@ public final class HTTPServer: Sendable {
     private let group: any EventLoopGroup
     private let limits: HTTPLimits
     private let responder: Responder
-    private let quiescing: ServerQuiescingHelper
+    /// One per listener: a quiescing helper tracks exactly one server channel.
+    private let quiescers = Mutex<[ServerQuiescingHelper]>([])
     private let connections: ConnectionCounter
 
     public init(group: any EventLoopGroup, limits: HTTPLimits, responder: @escaping Responder) {
         self.group = group
         self.limits = limits
         self.responder = responder
-        self.quiescing = ServerQuiescingHelper(group: group)
         self.connections = ConnectionCounter(limit: limits.maxConnections)
     }
 
@@ -49,10 +50,13 @@ public final class HTTPServer: Sendable {
     public func start(_ listeners: [Listener]) async throws -> [SocketAddress] {
         var addresses: [SocketAddress] = []
         for listener in listeners {
+            let quiescing = ServerQuiescingHelper(group: group)
+            quiescers.withLock { $0.append(quiescing) }
             let channel: any Channel
             switch listener {
-            case .adopted(let fd, _): channel = try await bootstrap().withBoundSocket(fd).get()
-            case .address(let host, let port): channel = try await bootstrap().bind(host: host, port: port).get()
+            case .adopted(let fd, _): channel = try await bootstrap(quiescing).withBoundSocket(fd).get()
+            case .address(let host, let port):
+                channel = try await bootstrap(quiescing).bind(host: host, port: port).get()
             }
             if let address = channel.localAddress { addresses.append(address) }
         }
@@ -62,10 +66,14 @@ public final class HTTPServer: Sendable {
     /// Stops accepting, lets in-flight requests finish for up to `grace`, and returns.
     /// Returns false when connections were still open at the end of the grace period.
     public func shutdown(grace: Duration) async -> Bool {
-        let drained = group.next().makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: drained)
+        let drained = quiescers.withLock { $0 }.map { quiescing in
+            let promise = group.next().makePromise(of: Void.self)
+            quiescing.initiateShutdown(promise: promise)
+            return promise.futureResult
+        }
+        let all = EventLoopFuture.andAllComplete(drained, on: group.next())
         return await withTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask { (try? await drained.futureResult.get()) != nil }
+            tasks.addTask { (try? await all.get()) != nil }
             tasks.addTask {
                 try? await Task.sleep(for: grace)
                 return false
@@ -76,10 +84,9 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func bootstrap() -> ServerBootstrap {
+    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
         let limits = self.limits
         let responder = self.responder
-        let quiescing = self.quiescing
         let connections = self.connections
         return ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -90,7 +97,6 @@ public final class HTTPServer: Sendable {
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
@@ -102,5 +108,14 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(limits: limits, responder: responder))
                 }
             }
+    }
+}
+
+extension SocketAddress {
+    /// `127.0.0.1:8080` or `[::1]:8080`, as an operator writes it.
+    public var hostAndPort: String {
+        let host = ipAddress ?? "\(self)"
+        let port = self.port.map(String.init) ?? "?"
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

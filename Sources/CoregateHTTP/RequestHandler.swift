@@ -30,8 +30,8 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        // The first request must arrive within the read timeout, not the (longer) idle timeout.
-        armDeadline(context: context, after: limits.readTimeout)
+        // A new connection is idle, but its first request must also arrive within the read timeout.
+        armDeadline(context: context, after: min(limits.readTimeout, limits.idleTimeout))
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -78,15 +78,16 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         promise.completeWithTask { await responder(request) }
         promise.futureResult.assumeIsolated().whenSuccess { answer in
             let keepAlive = head.isKeepAlive
-            self.write(answer, requestID: request.requestID, version: head.version, keepAlive: keepAlive, context: context)
-                .assumeIsolated().whenComplete { _ in
-                    guard keepAlive else {
-                        context.close(promise: nil)
-                        return
-                    }
-                    self.state = .idle
-                    self.armDeadline(context: context, after: self.limits.idleTimeout)
-                }
+            if keepAlive {
+                // Before the write: writing `.end` lets the pipelining handler deliver the next request at once.
+                self.state = .idle
+                self.armDeadline(context: context, after: self.limits.idleTimeout)
+            }
+            let written = self.write(
+                answer, requestID: request.requestID, version: head.version, keepAlive: keepAlive, context: context)
+            if !keepAlive {
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
         }
     }
 

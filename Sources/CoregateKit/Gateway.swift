@@ -1,5 +1,6 @@
 import CoregateHTTP
 import CoregateTenants
+import CoregateVerify
 import CoregateWhatsApp
 import Foundation
 import Logging
@@ -10,19 +11,21 @@ import Synchronization
 /// The pipeline for one request, read top to bottom: route to a tenant, verify, decode into events.
 /// The configuration is swapped whole on reload; a request keeps the one it started with.
 public final class Gateway: Sendable {
-    private let configuration: Mutex<Configuration>
+    private let active: Mutex<ActiveConfiguration>
     private let logger: Logger
     public let counters = RequestCounters()
 
     public init(configuration: Configuration, logger: Logger) {
-        self.configuration = Mutex(configuration)
+        self.active = Mutex(ActiveConfiguration(configuration))
         self.logger = logger
     }
 
-    public var current: Configuration { configuration.withLock { $0 } }
+    public var current: Configuration { active.withLock { $0.configuration } }
 
+    /// Builds everything the new configuration needs before taking the lock, so the swap is instant.
     public func replace(with configuration: Configuration) {
-        self.configuration.withLock { $0 = configuration }
+        let prepared = ActiveConfiguration(configuration)
+        active.withLock { $0 = prepared }
     }
 
     public func handle(_ request: InboundRequest) async -> Answer {
@@ -32,34 +35,86 @@ public final class Gateway: Sendable {
     }
 
     private func route(_ request: InboundRequest) async -> Answer {
-        let configuration = self.current
+        let active = self.active.withLock { $0 }
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(request.requestID)"
 
-        let tenants = configuration.routes.tenants(forPath: request.path)
-        guard let tenant = tenants.first else {
+        let tenants = active.configuration.routes.tenants(forPath: request.path)
+        guard let tenant = tenants.first, let verifier = active.verifiers[tenant.id] else {
             logger.debug("no tenant at this path", metadata: ["method": "\(request.method)"])
             return .notFound
         }
         logger[metadataKey: "tenant"] = "\(tenant.id)"
-        guard request.method == .POST else {
+        let input = VerificationInput(request)
+
+        switch request.method {
+        case .POST:
+            break
+        case .GET:
+            return handshake(verifier.answerHandshake(input), tenant: tenant, logger: logger)
+        default:
             logger.info("method not allowed", metadata: ["method": "\(request.method)"])
             return .methodNotAllowed
+        }
+
+        if case .failure(let rejection) = verifier.verify(input) {
+            return rejected(rejection, tenant: tenant, logger: logger)
         }
 
         let events: [Event]
         do {
             events = try WebhookDecoder.decode(
-                Array(buffer: request.body), sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+                input.body, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
         } catch {
             logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
             return .error(.badRequest, error.message)
         }
         let routed = EventRouting.assign(events, to: tenants, logger: logger)
-        logger.info(
-            "accepted",
-            metadata: ["events": "\(routed.events.count)", "unowned": "\(routed.unowned)"])
+        logger.info("accepted", metadata: ["events": "\(routed.events.count)", "unowned": "\(routed.unowned)"])
         return .accepted(events: routed.events.count, unowned: routed.unowned)
+    }
+
+    private func handshake(_ answer: HandshakeAnswer, tenant: Tenant, logger: Logger) -> Answer {
+        switch answer {
+        case .challenge(let challenge):
+            logger.info("answered the subscription handshake")
+            return Answer(status: .ok, contentType: "text/plain", body: challenge)
+        case .rejected(let rejection):
+            return rejected(rejection, tenant: tenant, logger: logger)
+        case .notAHandshake:
+            return .methodNotAllowed
+        }
+    }
+
+    private func rejected(_ rejection: Rejection, tenant: Tenant, logger: Logger) -> Answer {
+        counters.recordRejection(tenant: tenant.id, reason: rejection.reason.rawValue)
+        logger.warning("verification failed", metadata: ["reason": "\(rejection.reason.rawValue)"])
+        return rejection.status == 403 ? .forbidden : .unauthorized
+    }
+}
+
+/// A configuration with what each request would otherwise rebuild: one verifier per tenant.
+struct ActiveConfiguration: Sendable {
+    let configuration: Configuration
+    let verifiers: [String: Verifier]
+
+    init(_ configuration: Configuration) {
+        self.configuration = configuration
+        var verifiers: [String: Verifier] = [:]
+        for tenant in configuration.tenants {
+            verifiers[tenant.id] = Verifier(config: tenant.verify, trustedProxies: configuration.global.trustedProxies)
+        }
+        self.verifiers = verifiers
+    }
+}
+
+extension VerificationInput {
+    init(_ request: InboundRequest) {
+        self.init(
+            query: request.query,
+            headers: request.headers.map { (name: $0.name, value: $0.value) },
+            body: Array(buffer: request.body),
+            peerAddress: request.peer?.ipAddress.flatMap(CIDR.addressBytes))
     }
 }
 
@@ -67,4 +122,8 @@ extension Answer {
     static func accepted(events: Int, unowned: Int) -> Answer {
         Answer(status: .ok, body: #"{"status":"accepted","events":\#(events),"unowned":\#(unowned)}"#)
     }
+
+    /// The same words for every failed check: the answer must not tell an attacker which one failed.
+    static let unauthorized = Answer.error(.unauthorized, "verification failed")
+    static let forbidden = Answer.error(.forbidden, "source not allowed")
 }

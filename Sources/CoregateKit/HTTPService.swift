@@ -3,8 +3,9 @@ import CoregateSystemd
 import Logging
 import ServiceLifecycle
 
-/// Owns the listening server's end of life: on SIGTERM it stops accepting and lets in-flight requests
-/// finish within a bound. It is listed last so the service group stops it first.
+/// Owns the listening server's life with systemd: READY=1 once the group traps SIGTERM (so a stop
+/// request right after READY is never lost), and on SIGTERM it stops accepting and lets in-flight
+/// requests finish within a bound. It is listed last so the service group stops it first.
 struct HTTPService: Service {
     let server: HTTPServer
     let status: StatusReporter
@@ -13,6 +14,7 @@ struct HTTPService: Service {
     let logger: Logger
 
     func run() async throws {
+        notifier.ready(status: status.line)
         try? await gracefulShutdown()
         notifier.stopping(status: "stopping: finishing requests in flight; \(status.line)")
         logger.info("stopping: no new connections; finishing requests in flight")

@@ -6,6 +6,8 @@ import UnixSignals
 /// Reloads on SIGHUP (`systemctl reload coregate`). The new configuration is built completely
 /// before it replaces the old one; a broken one leaves the old one serving and says why.
 struct ReloadService: Service {
+    /// Trapped before READY=1 is sent: a SIGHUP that arrives before the trap would end the process.
+    let hangups: UnixSignalsSequence
     let source: ConfigSource
     let gateway: Gateway
     let status: StatusReporter
@@ -13,7 +15,6 @@ struct ReloadService: Service {
     let logger: Logger
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             reload()
         }

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// `coregate serve`: load, listen, tell systemd READY=1, then serve until SIGTERM.
 /// Startup is a straight line; the ServiceGroup owns the long-running parts and their shutdown order.
@@ -48,7 +49,7 @@ public enum Serve {
             responder: { await gateway.handle($0) })
         let addresses: [String]
         do {
-            addresses = try await server.start(listeners).map { "\($0)" }
+            addresses = try await server.start(listeners).map(\.hostAndPort)
         } catch {
             logger.critical("cannot listen", metadata: ["error": "\(error)", "listeners": "\(listeners)"])
             return 1
@@ -56,13 +57,17 @@ public enum Serve {
 
         let status = StatusReporter(gateway: gateway, listening: addresses.joined(separator: ", "))
         logger.info(
-            "serving", metadata: ["tenants": "\(configuration.tenants.count)", "listening": "\(addresses)"])
-        notifier.ready(status: status.line)
+            "serving",
+            metadata: [
+                "tenants": "\(configuration.tenants.count)", "listeners": "\(listeners)", "listening": "\(addresses)",
+            ])
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
-                    ReloadService(source: options.source, gateway: gateway, status: status, notifier: notifier, logger: logger),
+                    ReloadService(
+                        hangups: hangups, source: options.source, gateway: gateway, status: status, notifier: notifier, logger: logger),
                     HeartbeatService(status: status, notifier: notifier),
                     HTTPService(server: server, status: status, notifier: notifier, shutdownGrace: options.shutdownGrace, logger: logger),
                 ],

@@ -50,11 +50,11 @@ public final class Store: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(options.busyTimeout.seconds)
-        let synchronous = options.powerLossSafe ? "FULL" : "NORMAL"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-        }
         let pool = try DatabasePool(path: directory + "/" + Self.fileName, configuration: configuration)
+        // Set on the pool's one writer connection, after the pool is open: the pool sets NORMAL
+        // itself when it turns WAL on, after any `prepareDatabase` hook has run.
+        let synchronous = options.powerLossSafe ? "FULL" : "NORMAL"
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous)") }
 
         let migrator = Migrations.migrator
         try migrator.migrate(pool)

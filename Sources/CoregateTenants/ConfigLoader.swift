@@ -11,19 +11,19 @@ public enum ConfigLoader {
         globalFile: String?, overrides: ConfigOverrides, environment: [String: String]
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
         var global = GlobalConfig()
-        var problems: [ConfigProblem] = []
+        var globalProblems: [ConfigProblem] = []
         var globalLog: ProblemLog?
         if let globalFile {
             let (config, log) = GlobalFileParser.parse(file: globalFile)
             global = config
             globalLog = log
-            problems += log.problems
+            globalProblems += log.problems
         }
-        problems += GlobalFileParser.apply(overrides, to: &global)
-        problems += GlobalFileParser.checkTLS(global, log: globalLog)
+        globalProblems += GlobalFileParser.apply(overrides, to: &global)
+        globalProblems += GlobalFileParser.checkTLS(global, log: globalLog)
 
         let (tenants, tenantProblems) = loadTenants(in: global.tenantsDir, environment: environment)
-        problems += tenantProblems
+        let problems = sortedByPlace(globalProblems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]) + tenantProblems
         guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
         return (Configuration(global: global, tenants: tenants), problems)
     }
@@ -34,7 +34,7 @@ public enum ConfigLoader {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }
-                .sorted()
+                .sorted { $0.dropLast(5) < $1.dropLast(5) }  // by id: as names, "a-b.toml" < "a.toml", but "a" < "a-b"
         } catch {
             let reason = FileManager.default.fileExists(atPath: directory) ? "cannot read the tenants folder" : "no such tenants folder"
             return ([], [ConfigProblem(file: directory, line: nil, keyPath: "", message: reason)])
@@ -43,24 +43,27 @@ public enum ConfigLoader {
             return ([], [ConfigProblem(file: directory, line: nil, keyPath: "", message: "no tenant files (*.toml) here", severity: .warning)])
         }
 
+        let files = names.map { directory + "/" + $0 }
         let secrets = SecretResolver(environment: environment, configRoot: FilePaths.folder(of: directory))
         let parser = TenantFileParser(secrets: secrets)
         var parsedTenants: [ParsedTenant] = []
         var problems: [ConfigProblem] = []
-        for name in names {
-            let (parsed, log) = parser.parse(file: directory + "/" + name)
+        for file in files {
+            let (parsed, log) = parser.parse(file: file)
             problems += log.problems
             if let parsed { parsedTenants.append(parsed) }
         }
         problems += TenantSetChecks.problems(in: parsedTenants)
-        return (parsedTenants.map(\.tenant), sortedByPlace(problems))
+        return (parsedTenants.map(\.tenant), sortedByPlace(problems, fileOrder: files))
     }
 
-    /// File by file, line by line, as an operator reads them; the checks across files come last
-    /// otherwise, after all of one file's own problems.
-    private static func sortedByPlace(_ problems: [ConfigProblem]) -> [ConfigProblem] {
-        problems.enumerated().sorted { a, b in
-            (a.element.file, a.element.line ?? 0, a.offset) < (b.element.file, b.element.line ?? 0, b.offset)
+    /// File by file in `fileOrder`, line by line, as an operator reads them; without this the
+    /// checks across files, and those that combine the file with the flags, would come out of order.
+    private static func sortedByPlace(_ problems: [ConfigProblem], fileOrder: [String]) -> [ConfigProblem] {
+        let rank = Dictionary(fileOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        return problems.enumerated().sorted { a, b in
+            (rank[a.element.file] ?? fileOrder.count, a.element.line ?? 0, a.offset)
+                < (rank[b.element.file] ?? fileOrder.count, b.element.line ?? 0, b.offset)
         }.map(\.element)
     }
 }

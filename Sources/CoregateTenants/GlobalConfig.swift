@@ -14,6 +14,8 @@ public struct GlobalConfig: Sendable, Equatable {
     public var concurrency: Int = 16
     public var metricsListen: String?
     public var logLevel: String = "info"
+    /// Reverse proxies whose `X-Forwarded-For` is believed (only its right-most untrusted hop).
+    public var trustedProxies: [CIDR] = []
     /// Limits that keep one slow or greedy client from holding the server.
     public var maxHeader: Int = 16 << 10
     public var maxConnections: Int = 1024

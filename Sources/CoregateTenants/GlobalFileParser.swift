@@ -35,6 +35,7 @@ enum GlobalFileParser {
         config.tlsCert = root.string("tls_cert").map { FilePaths.absolute($0, against: folder) }
         config.tlsKey = root.string("tls_key").map { FilePaths.absolute($0, against: folder) }
         config.clientCA = root.string("client_ca").map { FilePaths.absolute($0, against: folder) }
+        if let networks = root.networks("trusted_proxies") { config.trustedProxies = networks }
         if let level: LogLevel = root.choice("log_level") { config.logLevel = level.rawValue }
         if let size = root.size("max_body") { config.maxBody = size }
         if let size = root.size("max_header") { config.maxHeader = size }
@@ -43,6 +44,7 @@ enum GlobalFileParser {
         if let duration = root.duration("idle_timeout") { config.idleTimeout = duration }
         if let duration = root.duration("read_timeout") { config.readTimeout = duration }
         root.reportUnknownKeys()
+        root.freeDocument()
         return (config, log)
     }
 

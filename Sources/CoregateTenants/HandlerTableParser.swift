@@ -42,9 +42,9 @@ struct HandlerTableParser {
         return valid ? globs.map(\.value) : nil
     }
 
+    /// Event types are lowercase words joined by dots; `*` is the only wildcard.
     private static func isGlobByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "*")
+        ASCII.isLowercaseLetter(byte) || ASCII.isDigit(byte) || "._-*".utf8.contains(byte)
     }
 
     private func parseCommand(_ table: TableReader) -> [String]? {
@@ -103,9 +103,7 @@ struct HandlerTableParser {
     }
 
     private static func isVariableName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
-        return name.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == UInt8(ascii: "_")
-        }
+        guard let first = name.utf8.first, !ASCII.isDigit(first) else { return false }
+        return name.utf8.allSatisfy { ASCII.isLetterOrDigit($0, or: "_") }
     }
 }

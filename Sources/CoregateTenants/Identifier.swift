@@ -7,11 +7,8 @@ enum Identifier {
 
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
+        let isLowercaseLetterOrDigit = { ASCII.isLowercaseLetter($0) || ASCII.isDigit($0) }
         guard let first = bytes.first, bytes.count <= 63, isLowercaseLetterOrDigit(first) else { return false }
         return bytes.dropFirst().allSatisfy { isLowercaseLetterOrDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func isLowercaseLetterOrDigit(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
     }
 }

@@ -126,14 +126,9 @@ private struct Scanner {
             return String(decoding: bytes[start..<index], as: UTF8.self)
         default:
             let start = index
-            while let byte = current, Self.isBareKeyByte(byte) { index += 1 }
+            while let byte = current, ASCII.isLetterOrDigit(byte, or: "_-") { index += 1 }
             return index > start ? String(decoding: bytes[start..<index], as: UTF8.self) : nil
         }
-    }
-
-    private static func isBareKeyByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
 
     /// Reads a quoted key after its opening quote, decoding the escapes a key is likely to use.

@@ -42,10 +42,7 @@ struct KeyPath: Hashable, Sendable, CustomStringConvertible {
 
     /// A key that TOML would accept unquoted; any other key is shown in quotes so the path stays unambiguous.
     private static func isBare(_ key: String) -> Bool {
-        !key.isEmpty && key.utf8.allSatisfy { byte in
-            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
-                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
+        !key.isEmpty && key.utf8.allSatisfy { ASCII.isLetterOrDigit($0, or: "_-") }
     }
 
     private static func quoted(_ key: String) -> String {

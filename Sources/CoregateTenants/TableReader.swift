@@ -105,12 +105,27 @@ final class TableReader {
         }
     }
 
+    /// A list of networks in CIDR notation, such as `allow_from`; a bad entry is reported and left out.
+    func networks(_ key: String) -> [CIDR]? {
+        guard let texts = strings(key) else { return nil }
+        var networks: [CIDR] = []
+        for (text, path) in texts {
+            do {
+                networks.append(try CIDR(parsing: text))
+            } catch {
+                log.error("`\(path)`: \(error.message)", at: path)
+            }
+        }
+        return networks
+    }
+
     /// One of a fixed set of words, such as `sender` or `delivery.mode`.
     func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, required: Bool = false) -> Choice?
     where Choice.RawValue == String {
         guard let text = string(key, required: required) else { return nil }
         guard let choice = Choice(rawValue: text) else {
-            let allowed = Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+            let names = Choice.allCases.map { "\"\($0.rawValue)\"" }
+            let allowed = names.count == 2 ? names.joined(separator: " or ") : "one of " + names.joined(separator: ", ")
             log.error("`\(keyPath(key))` must be \(allowed), not \"\(text)\"", at: keyPath(key))
             return nil
         }
@@ -124,10 +139,19 @@ final class TableReader {
 
     /// Reports each key no accessor asked for; call once the table has been read.
     func reportUnknownKeys() {
+        let unknown = table.keys.filter { !readKeys.contains($0) }
+        guard !unknown.isEmpty else { return }
         let known = readKeys.sorted().joined(separator: ", ")
-        for key in table.keys where !readKeys.contains(key) {
+        for key in unknown {
             log.error("unknown key `\(keyPath(key))` (known here: \(known))", at: keyPath(key))
         }
+    }
+
+    /// TOMLKit never frees a parsed document. Emptying the root frees every value in it, so that
+    /// reloading a thousand tenants does not leak a thousand documents. Call it on the root, last:
+    /// readers of the inner tables point into the document.
+    func freeDocument() {
+        table.clear()
     }
 
     // MARK: Helpers

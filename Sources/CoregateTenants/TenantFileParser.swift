@@ -30,6 +30,7 @@ struct TenantFileParser {
         let delivery = root.table("delivery").map(parseDelivery) ?? DeliveryConfig()
         let handlers = parseHandlers(root)
         root.reportUnknownKeys()
+        root.freeDocument()
 
         guard !log.hasErrors, let sender, let path else { return (nil, log) }
         let tenant = Tenant(
@@ -71,21 +72,15 @@ struct TenantFileParser {
         let segments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         if segments.contains(where: \.isEmpty) { return "must not end with / or contain //" }
         if segments.contains(where: { $0 == "." || $0 == ".." }) { return "must not contain . or .. segments" }
-        let allowed = "-._~!$&'()*+,;=:@/"
-        let isAllowed: (UInt8) -> Bool = { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || allowed.utf8.contains(byte)
-        }
-        return path.utf8.allSatisfy(isAllowed) ? nil : "may hold only letters, digits and -._~!$&'()*+,;=:@ between slashes"
+        let isAllowed = path.utf8.allSatisfy { ASCII.isLetterOrDigit($0, or: "-._~!$&'()*+,;=:@/") }
+        return isAllowed ? nil : "may hold only letters, digits and -._~!$&'()*+,;=:@ between slashes"
     }
 
     private func parsePathToken(_ root: TableReader) -> Secret? {
         guard let token = root.secret("path_token", using: secrets) else { return nil }
         let path = root.keyPath("path_token")
         // The token is one path segment, compared byte for byte: only unreserved URL characters keep it one.
-        let isUnreserved: (UInt8) -> Bool = { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || "-._~".utf8.contains(byte)
-        }
-        guard token.value.allSatisfy(isUnreserved), token.value != Array(".".utf8), token.value != Array("..".utf8) else {
+        guard token.value.allSatisfy({ ASCII.isLetterOrDigit($0, or: "-._~") }), token.value != Array(".".utf8), token.value != Array("..".utf8) else {
             root.log.error("`path_token`: the token from \(token.reference) may hold only letters, digits and -._~", at: path)
             return nil
         }
@@ -99,7 +94,7 @@ struct TenantFileParser {
         guard let ids = root.strings("phone_number_ids") else { return [] }
         var seen: Set<String> = []
         for (id, path) in ids {
-            if id.isEmpty || !id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            if id.isEmpty || !id.utf8.allSatisfy(ASCII.isDigit) {
                 root.log.error("`\(path)`: \"\(id)\" is not a phone number id (digits only)", at: path)
             } else if !seen.insert(id).inserted {
                 root.log.error("`\(path)`: \(id) is listed twice", at: path)

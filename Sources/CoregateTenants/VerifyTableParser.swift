@@ -14,15 +14,7 @@ enum VerifyTableParser {
             verify.basic = parseBasic(basic, secrets: secrets)
         }
         verify.bearer = table.secret("bearer", using: secrets)
-        if let networks = table.strings("allow_from") {
-            for (text, path) in networks {
-                do {
-                    verify.allowFrom.append(try CIDR(parsing: text))
-                } catch {
-                    table.log.error("`\(path)`: \(error.message)", at: path)
-                }
-            }
-        }
+        if let networks = table.networks("allow_from") { verify.allowFrom = networks }
         verify.verifyToken = table.secret("verify_token", using: secrets)
         table.reportUnknownKeys()
         return verify
@@ -42,9 +34,6 @@ enum VerifyTableParser {
 
     /// RFC 9110 token characters, the only ones a header name may have.
     private static func isHeaderName(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        !text.isEmpty && text.utf8.allSatisfy { ASCII.isLetterOrDigit($0, or: "!#$%&'*+-.^_`|~") }
     }
 }

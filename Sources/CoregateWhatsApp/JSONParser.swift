@@ -30,7 +30,7 @@ struct JSONParser {
     private mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
         skipWhitespace()
-        guard index < bytes.count else { throw JSONSyntaxError("the body is empty", at: index) }
+        guard index < bytes.count else { throw JSONSyntaxError("the body is empty", at: nil) }
         let value = try parseValue()
         skipWhitespace()
         guard index == bytes.count else { throw JSONSyntaxError("more data after the JSON value", at: index) }
@@ -39,7 +39,7 @@ struct JSONParser {
 
     private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
         skipWhitespace()
-        guard index < bytes.count else { throw JSONSyntaxError("unexpected end of input", at: index) }
+        guard index < bytes.count else { throw failure("") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -65,21 +65,21 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard peek() == UInt8(ascii: "\"") else { throw JSONSyntaxError("expected a key in quotes", at: index) }
+            guard peek() == UInt8(ascii: "\"") else { throw failure("expected a key in quotes") }
             let keyOffset = index
             let key = try parseString()
             guard keys.insert(key, into: members) else {
                 throw JSONSyntaxError("duplicate key \"\(DecodeError.quotable(key))\"", at: keyOffset)
             }
             skipWhitespace()
-            guard peek() == UInt8(ascii: ":") else { throw JSONSyntaxError("expected ':' after a key", at: index) }
+            guard peek() == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
             index += 1
             members.append(JSONValue.Member(key, try parseValue()))
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"): index += 1; depth -= 1; return .object(members)
-            default: throw JSONSyntaxError("expected ',' or '}' in an object", at: index)
+            default: throw failure("expected ',' or '}' in an object")
             }
         }
     }
@@ -100,7 +100,7 @@ struct JSONParser {
             switch peek() {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"): index += 1; depth -= 1; return .array(elements)
-            default: throw JSONSyntaxError("expected ',' or ']' in an array", at: index)
+            default: throw failure("expected ',' or ']' in an array")
             }
         }
     }
@@ -251,6 +251,11 @@ struct JSONParser {
         }
     }
 
+    /// A body that stops in the middle is the common case (a cut-off upload); say so plainly.
+    private func failure(_ reason: String) -> JSONSyntaxError {
+        index >= bytes.count ? JSONSyntaxError("the body ends in the middle of a value", at: index) : JSONSyntaxError(reason, at: index)
+    }
+
     private func peek() -> UInt8? {
         index < bytes.count ? bytes[index] : nil
     }
@@ -264,9 +269,10 @@ struct JSONParser {
 /// Where and why the body stopped being JSON.
 struct JSONSyntaxError: Error {
     var reason: String
-    var offset: Int
+    /// The byte offset where it went wrong, when there is one to point at.
+    var offset: Int?
 
-    init(_ reason: String, at offset: Int) {
+    init(_ reason: String, at offset: Int?) {
         self.reason = reason
         self.offset = offset
     }

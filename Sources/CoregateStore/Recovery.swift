@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+
+extension Store {
+    /// Makes deliveries left `running` by a dead process due again, and returns how many.
+    ///
+    /// The service calls this once at startup, before its dispatcher claims anything; the CLI
+    /// never does, because the service may be running them. The cut-short attempt is recorded as
+    /// `interrupted` and keeps its number, so the next attempt counts on (at-least-once: the
+    /// handler may have done its work before the crash). The delivery stays its lane's head.
+    @discardableResult
+    public func recoverInterruptedDeliveries(now: Date = Date()) async throws -> Int {
+        let now = now.storeMilliseconds
+        return try await write { db in
+            try db.execute(sql: """
+                INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
+                                     exit_status, signal, stdout, stderr_lines)
+                SELECT id, round, attempts, claimed_at, NULL, ?, NULL, NULL, x'', 0
+                FROM delivery WHERE state = 'running'
+                """, arguments: [AttemptOutcome.interrupted.rawValue])
+            try db.execute(sql: """
+                UPDATE delivery SET state = 'retrying', next_attempt_at = ?, claimed_at = NULL
+                WHERE state = 'running'
+                """, arguments: [now])
+            return db.changesCount
+        }
+    }
+}

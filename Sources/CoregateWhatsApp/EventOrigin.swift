@@ -1,0 +1,9 @@
+import Foundation
+
+/// What the events of one notification share and take from the request, not from the item.
+struct EventOrigin {
+    var tenant: String
+    var source: Source
+    var phoneNumberID: String?
+    var receivedAt: Date
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// Turns a webhook request body into the events it carries (SPEC §5), or says why it is not a
+/// WhatsApp webhook, in which case the gateway answers 400 and stores nothing.
+///
+/// A body holds zero or more items, each one event. What is refused: a body that is not JSON
+/// (see `JSONParser` for what hostile JSON is refused too), a body of the other sender's shape,
+/// an On-Premises body with no messages, statuses or errors, a Cloud envelope whose `object` is
+/// not `whatsapp_business_account`, and any item missing what identifies it (ids, `from`,
+/// `type`, `timestamp`, `status`, an error's `code`) or with a field of the wrong type. What is
+/// accepted: unknown keys anywhere, unknown message types (`message.unknown`) and statuses
+/// (`status.unknown`), and Cloud changes of fields other than `messages` (no events).
+public enum WebhookDecoder {
+    /// - Parameters:
+    ///   - sender: the shape the tenant declared, `on-premises` or `cloud`. A body of the other
+    ///     shape is refused, since it means a misrouted or misconfigured sender. nil takes either
+    ///     shape, for tools such as `coregate decode`.
+    ///   - tenant: written into every event.
+    /// - Returns: the events in the sender's order: per notification, messages, statuses, errors.
+    public static func decode(_ body: [UInt8], sender: String?, tenant: String, receivedAt: Date) throws(DecodeError) -> [Event] {
+        let declared = try sender.map(source(declaredAs:))
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(body)
+        } catch {
+            throw DecodeError("invalid JSON: \(error.reason)" + (error.offset.map { " at byte \($0)" } ?? ""))
+        }
+        guard case .object = document else {
+            throw DecodeError("not a WhatsApp webhook: the body is not a JSON object")
+        }
+        let root = try Fields(document, at: "")
+        let shape: Source = root.has("object") || root.has("entry") ? .cloud : .onPremises
+        if let declared, declared != shape {
+            throw DecodeError("the tenant expects \(declared.rawValue) webhooks, but the body is \(shape.bodyName)")
+        }
+        switch shape {
+        case .cloud:
+            return try CloudEnvelope.events(in: root, tenant: tenant, receivedAt: receivedAt)
+        case .onPremises:
+            let origin = EventOrigin(tenant: tenant, source: .onPremises, phoneNumberID: nil, receivedAt: receivedAt)
+            let events = try Notification.events(in: root, origin: origin)
+            guard !events.isEmpty else { throw DecodeError("not a WhatsApp webhook: no messages, statuses or errors") }
+            return events
+        }
+    }
+
+    private static func source(declaredAs sender: String) throws(DecodeError) -> Source {
+        guard let source = Source(rawValue: sender) else {
+            throw DecodeError("unknown sender \"\(DecodeError.quotable(sender))\"; expected on-premises or cloud")
+        }
+        return source
+    }
+}

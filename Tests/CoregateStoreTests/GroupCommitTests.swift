@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import CoregateStore
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("concurrent enqueues share fewer transactions, and each caller returns after its commit")
+    func concurrentEnqueuesShareTransactions() async throws {
+        // Given a store, and a second pool on the same file that sees only committed data
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path)
+        let observer = try Store(directory: directory.path)
+        let callers = 200
+
+        // When 200 callers enqueue one event each at once
+        let visibleOnReturn = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<callers {
+                group.addTask {
+                    let result = try await store.enqueue([makeEvent("e\(i)", contact: "c\(i % 7)")])
+                    #expect(result == EnqueueResult(stored: 1, duplicates: 0))
+                    return try await !observer.event(id: "e\(i)").isEmpty
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+
+        // Then every event was committed before its caller returned, in far fewer transactions
+        #expect(visibleOnReturn.count == callers && visibleOnReturn.allSatisfy { $0 })
+        #expect(try await store.count("SELECT COUNT(*) FROM event") == callers)
+        let commits = await store.groupCommits
+        #expect(commits >= 1 && commits < callers / 4, "\(commits) commits for \(callers) callers")
+    }
+
+    @Test("a group commit takes no more events than its bound, but never splits one request")
+    func batchesAreBounded() async throws {
+        // Given a store whose commits take one event at most
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: .init(maxEventsPerCommit: 1))
+
+        // When 20 callers enqueue one event each at once, then one caller enqueues 5
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<20 {
+                group.addTask { _ = try await store.enqueue([makeEvent("e\(i)")]) }
+            }
+            try await group.waitForAll()
+        }
+        let commitsForSingles = await store.groupCommits
+        let request = try await store.enqueue((0..<5).map { makeEvent("r\($0)") })
+
+        // Then each single event had its own commit, and the request went whole into one
+        #expect(commitsForSingles == 20)
+        #expect(request.stored == 5)
+        #expect(await store.groupCommits == 21)
+    }
+
+    @Test("each caller gets its own counts from a shared commit")
+    func callersGetTheirOwnCounts() async throws {
+        // Given an event already stored
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path)
+        _ = try await store.enqueue([makeEvent("old")])
+
+        // When two callers commit together, one with the old event and a new one
+        async let first = store.enqueue([makeEvent("old"), makeEvent("new1")])
+        async let second = store.enqueue([makeEvent("new2"), makeEvent("new3"), makeEvent("new4")])
+
+        // Then each sees only its own events counted
+        #expect(try await first == EnqueueResult(stored: 1, duplicates: 1))
+        #expect(try await second == EnqueueResult(stored: 3, duplicates: 0))
+    }
+}
