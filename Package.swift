@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -43,6 +44,11 @@ let package = Package(
         .target(name: "CoregateWhatsApp", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CoregateDelivery", dependencies: [
+            "CoregateTenants",
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,5 +65,9 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
         .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),
+        .testTarget(name: "CoregateDeliveryTests", dependencies: [
+            "CoregateDelivery", "CoregateTenants",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )
