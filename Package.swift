@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -44,13 +45,17 @@ let package = Package(
         .target(name: "CoregateWhatsApp", dependencies: [
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "CoregateStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "CoregateDelivery", dependencies: [
-            "CoregateTenants",
+            "CoregateTenants", "CoregateStore",
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
+            "CoregateStore", "CoregateDelivery",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,6 +70,7 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
         .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),
+        .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [
             "CoregateDelivery", "CoregateTenants",
             .product(name: "Logging", package: "swift-log"),

@@ -15,12 +15,12 @@ public struct Backoff: Sendable, Equatable {
     public func ceiling(afterAttempt attempt: Int) -> Duration {
         // In Double: 2^(n-1) overflows an integer long before it reaches any sane maxDelay.
         let exponent = Double(Swift.max(0, attempt - 1))
-        let seconds = Swift.min(maxDelay.seconds, initialDelay.seconds * pow2(exponent))
+        let seconds = Swift.min(maxDelay.timeInterval, initialDelay.timeInterval * pow2(exponent))
         return .seconds(Swift.max(0, seconds))
     }
 
     public func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
-        let ceiling = ceiling(afterAttempt: attempt).seconds
+        let ceiling = ceiling(afterAttempt: attempt).timeInterval
         return .seconds(Double.random(in: 0...ceiling, using: &generator))
     }
 

@@ -3,18 +3,18 @@ import GRDB
 
 /// A delivery taken by the dispatcher: it is `running` until ``Store/complete(_:report:policy:now:)``.
 public struct Claim: Sendable, Hashable {
-    public var deliveryID: Int64
-    public var eventID: String
-    public var eventType: String
-    public var tenant: String
-    public var handler: String
+    public let deliveryID: Int64
+    public let eventID: String
+    public let eventType: String
+    public let tenant: String
+    public let handler: String
     /// 1-based within the current round (`COREGATE_ATTEMPT`). An attempt cut short by a crash
     /// counts, so the attempt after a restart has the next number.
-    public var attempt: Int
+    public let attempt: Int
     /// Starts at 1; each replay starts a new round with its attempts counted from 1 again.
-    public var round: Int
+    public let round: Int
     /// The event as the handler reads it on stdin.
-    public var json: [UInt8]
+    public let json: [UInt8]
 }
 
 extension Store {

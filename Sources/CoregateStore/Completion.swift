@@ -73,7 +73,7 @@ extension Store {
             } else if claim.attempt >= policy.maxAttempts {
                 .dead
             } else {
-                .retrying(at: now + policy.backoff.delay(afterAttempt: claim.attempt).seconds)
+                .retrying(at: now + policy.backoff.delay(afterAttempt: claim.attempt).timeInterval)
             }
         let nowMilliseconds = now.storeMilliseconds
         try await write { db in

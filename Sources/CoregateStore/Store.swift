@@ -45,22 +45,20 @@ public final class Store: Sendable {
     private let backlogCounts: BacklogCounts
     private let eventWriter: EventWriter
 
-    /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it.
+    /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it. It blocks, up to
+    /// the busy timeout while another process holds the file, so call it at startup, never on an
+    /// event loop.
     public init(directory: String, options: Options = Options()) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(options.busyTimeout.seconds)
-        let pool = try DatabasePool(path: directory + "/" + Self.fileName, configuration: configuration)
+        configuration.busyMode = .timeout(options.busyTimeout.timeInterval)
+        let pool = try Self.openMigrated(
+            path: directory + "/" + Self.fileName, configuration: configuration,
+            deadline: .now + options.busyTimeout)
         // Set on the pool's one writer connection, after the pool is open: the pool sets NORMAL
         // itself when it turns WAL on, after any `prepareDatabase` hook has run.
         let synchronous = options.powerLossSafe ? "FULL" : "NORMAL"
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous)") }
-
-        let migrator = Migrations.migrator
-        try migrator.migrate(pool)
-        if try pool.read(migrator.hasBeenSuperseded) {
-            throw StoreError.schemaTooNew
-        }
 
         let backlogCounts = BacklogCounts()
         try pool.read(backlogCounts.reload(from:))
@@ -90,6 +88,31 @@ public final class Store: Sendable {
     /// How many transactions group commit has run; tests and metrics compare it with callers.
     public var groupCommits: Int {
         get async { await eventWriter.commits }
+    }
+
+    /// Opens the pool and migrates, retrying while another process opens the same new file:
+    /// turning WAL on takes a moment's exclusive lock that SQLite refuses at once, without the
+    /// busy timeout, and the migrator reads which migrations ran before its own transaction, so
+    /// the slower of two processes can run `v1` again and fail on its `CREATE TABLE`.
+    private static func openMigrated(
+        path: String, configuration: Configuration, deadline: ContinuousClock.Instant
+    ) throws -> DatabasePool {
+        let migrator = Migrations.migrator
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try migrator.migrate(pool)
+                if try pool.read(migrator.hasBeenSuperseded) {
+                    throw StoreError.schemaTooNew
+                }
+                return pool
+            } catch let error as DatabaseError
+                where ContinuousClock.now < deadline
+                && [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ERROR].contains(error.resultCode)
+            {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
     }
 
     /// Every write of this process goes through here, so the backlog counts follow each commit.

@@ -21,6 +21,12 @@ public struct GlobalConfig: Sendable, Equatable {
     public var maxConnections: Int = 1024
     public var idleTimeout: Duration = .seconds(60)
     public var readTimeout: Duration = .seconds(10)
+    /// How long delivered events stay in the store before they are pruned.
+    public var retention: Duration = .seconds(7 * 24 * 3600)
+    /// A commit then survives power loss (`synchronous=FULL`), not only a crash of the process.
+    public var powerLossSafe: Bool = false
+    /// How long requests in flight may take to finish after SIGTERM.
+    public var shutdownGrace: Duration = .seconds(10)
 
     public init() {}
 }

@@ -43,6 +43,9 @@ enum GlobalFileParser {
         if let count = root.int("max_connections", in: 1...1_000_000) { config.maxConnections = count }
         if let duration = root.duration("idle_timeout") { config.idleTimeout = duration }
         if let duration = root.duration("read_timeout") { config.readTimeout = duration }
+        if let duration = root.duration("retention") { config.retention = duration }
+        if let safe = root.bool("power_loss_safe") { config.powerLossSafe = safe }
+        if let duration = root.duration("shutdown_grace") { config.shutdownGrace = duration }
         root.reportUnknownKeys()
         root.freeDocument()
         return (config, log)

@@ -30,6 +30,11 @@ final class TableReader {
         return convert(value, at: keyPath(key), expected: expected) { $0.string }
     }
 
+    func bool(_ key: String) -> Bool? {
+        guard let value = present(key, required: false) else { return nil }
+        return convert(value, at: keyPath(key), expected: "true or false") { $0.bool }
+    }
+
     func int(_ key: String, in range: ClosedRange<Int>) -> Int? {
         guard let value = present(key, required: false),
             let number = convert(value, at: keyPath(key), expected: "an integer", { $0.int })

@@ -84,6 +84,11 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var maxAttempts: Int = 8
     /// Handler processes at once for this tenant.
     public var concurrency: Int = 4
+    /// Retries wait `backoffInitial · 2^(attempt-1)`, capped at `backoffMax`, with full jitter.
+    public var backoffInitial: Duration = .seconds(1)
+    public var backoffMax: Duration = .seconds(600)
+    /// Unfinished deliveries past which new requests get 503, so the sender keeps the data.
+    public var maxBacklog: Int = 100_000
 
     public init(mode: DeliveryMode = .queue, maxAttempts: Int = 8, concurrency: Int = 4) {
         self.mode = mode

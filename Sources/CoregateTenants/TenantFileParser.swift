@@ -110,6 +110,12 @@ struct TenantFileParser {
         if let mode: DeliveryMode = table.choice("mode") { delivery.mode = mode }
         if let attempts = table.int("max_attempts", in: 1...100) { delivery.maxAttempts = attempts }
         if let concurrency = table.int("concurrency", in: 1...1000) { delivery.concurrency = concurrency }
+        if let delay = table.duration("backoff_initial") { delivery.backoffInitial = delay }
+        if let delay = table.duration("backoff_max") { delivery.backoffMax = delay }
+        if let bound = table.int("max_backlog", in: 1...100_000_000) { delivery.maxBacklog = bound }
+        if delivery.backoffMax < delivery.backoffInitial {
+            table.log.error("`backoff_max` must not be shorter than `backoff_initial`", at: table.keyPath("backoff_max"))
+        }
         table.reportUnknownKeys()
         return delivery
     }

@@ -15,11 +15,10 @@
 /// | unknown | `errors` | `[{code, title, details, href}]`: what the sender said about it, often nothing |
 enum MessageContent {
     static func of(_ kind: MessageKind, in message: Fields) throws(DecodeError) -> JSONValue.Member {
-        if kind.isMedia {
-            return .init("media", .object(try media(message.requiredObject(kind.rawValue))))
-        }
-        return switch kind {
+        switch kind {
         case .text: .init("text", .string(try message.requiredObject("text").requiredString("body")))
+        case .image, .audio, .voice, .video, .document, .sticker:
+            .init("media", .object(try media(message.requiredObject(kind.rawValue))))
         case .location: .init("location", .object(try location(message.requiredObject("location"))))
         case .contacts: .init("contacts", .array(try cards(message)))
         case .interactive: .init("interactive", .object(try interactive(message.requiredObject("interactive"))))
@@ -28,7 +27,6 @@ enum MessageContent {
         case .reaction: .init("reaction", .object(try reaction(message.requiredObject("reaction"))))
         case .system: .init("system", .object(try system(message.requiredObject("system"))))
         case .unknown: .init("errors", try ErrorDetails.normalizedList(in: message))
-        case .image, .audio, .voice, .video, .document, .sticker: preconditionFailure("media is handled above")
         }
     }
 

@@ -40,7 +40,7 @@ struct LargeBacklogTests {
         // Then claims take milliseconds and memory does not grow with the backlog
         latencies.sort()
         let p50 = latencies[latencies.count / 2], p99 = latencies[latencies.count * 99 / 100]
-        print("backlog \(total): ingest \(ingest) (\(Int(Double(total) / ingest.seconds)) events/s in batches of \(batch)); claim of 8: p50 \(p50), p99 \(p99); RSS +\(rssGrowth / 1024) KiB")
+        print("backlog \(total): ingest \(ingest) (\(Int(Double(total) / ingest.timeInterval)) events/s in batches of \(batch)); claim of 8: p50 \(p50), p99 \(p99); RSS +\(rssGrowth / 1024) KiB")
         #expect(p50 < .milliseconds(20))
         #expect(p99 < .milliseconds(200))
         #expect(rssGrowth < 32 << 20)
@@ -67,7 +67,7 @@ struct LargeBacklogTests {
                 }
                 let elapsed = ContinuousClock.now - start
                 let events = callers * perCaller
-                print("powerLossSafe \(powerLossSafe), \(callers) callers: \(Int(Double(events) / elapsed.seconds)) requests/s, \(await store.groupCommits) commits for \(events) requests")
+                print("powerLossSafe \(powerLossSafe), \(callers) callers: \(Int(Double(events) / elapsed.timeInterval)) requests/s, \(await store.groupCommits) commits for \(events) requests")
             }
         }
     }

@@ -25,7 +25,7 @@ struct RetryTests {
         #expect(early.allSatisfy { $0 >= .zero && $0 <= .seconds(1) })
         #expect(late.allSatisfy { $0 >= .zero && $0 <= .seconds(32) })
         #expect(Set(early).count > 400)
-        let mean = { (delays: [Duration]) in delays.map(\.seconds).reduce(0, +) / Double(delays.count) }
+        let mean = { (delays: [Duration]) in delays.map(\.timeInterval).reduce(0, +) / Double(delays.count) }
         #expect(mean(late) > 8 * mean(early))
     }
 
@@ -48,7 +48,7 @@ struct RetryTests {
             completions.append(completion)
             if case .retrying(let due) = completion {
                 // Then each retry is due within its ceiling, and not claimable a moment before
-                let ceiling = policy.backoff.ceiling(afterAttempt: attempt).seconds
+                let ceiling = policy.backoff.ceiling(afterAttempt: attempt).timeInterval
                 #expect(due.timeIntervalSince(now) >= 0 && due.timeIntervalSince(now) <= ceiling + 0.001)
                 if due.timeIntervalSince(now) > 0.01 {
                     #expect(try await store.claimAll(now: due.addingTimeInterval(-0.005)).isEmpty)

@@ -53,4 +53,22 @@ struct SharedFileTests {
         _ = try await service.claimReady(limitPerTenant: [:], max: 1)
         #expect(service.backlog(tenant: "acme") == unfinished)
     }
+
+    @Test("a service and a CLI that open a new file at the same instant both get a migrated store")
+    func concurrentFirstOpen() async throws {
+        for _ in 0..<30 {
+            // Given a state directory with no database yet
+            let directory = TemporaryDirectory()
+
+            // When two processes open it at once
+            let opened = try await withThrowingTaskGroup(of: Store.self) { group in
+                for _ in 0..<2 { group.addTask { try Store(directory: directory.path) } }
+                return try await group.reduce(into: [Store]()) { $0.append($1) }
+            }
+
+            // Then both work on the one schema
+            _ = try await opened[0].enqueue([makeEvent("e")])
+            #expect(try await opened[1].event(id: "e").count == 1)
+        }
+    }
 }

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// Wakes the dispatcher when there may be work: events were stored, a handler finished, or a
+/// reload changed the limits. A ring while nobody waits is kept, so no wake-up is ever lost.
+final class Doorbell: Sendable {
+    private struct State {
+        var rung = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func ring() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.rung = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns once rung (or rung since the last wait), or after `timeout`. One waiter at a time.
+    func wait(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if (try? await Task.sleep(for: timeout)) != nil { self.ring() }
+            }
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let alreadyRung = self.state.withLock { state in
+                        if state.rung {
+                            state.rung = false
+                            return true
+                        }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if alreadyRung { continuation.resume() }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
