@@ -10,32 +10,26 @@ import Synchronization
 
 /// The pipeline for one request, read top to bottom: route to a tenant, verify, decode into events.
 /// The configuration is swapped whole on reload; a request keeps the one it started with.
-public final class Gateway: Sendable {
-    private let active: Mutex<ActiveConfiguration>
+final class Gateway: Sendable {
+    private let live: LiveConfiguration
+    private let delivery: Delivery
     private let logger: Logger
-    public let counters = RequestCounters()
+    let counters = RequestCounters()
 
-    public init(configuration: Configuration, logger: Logger) {
-        self.active = Mutex(ActiveConfiguration(configuration))
+    init(live: LiveConfiguration, delivery: Delivery, logger: Logger) {
+        self.live = live
+        self.delivery = delivery
         self.logger = logger
     }
 
-    public var current: Configuration { active.withLock { $0.configuration } }
-
-    /// Builds everything the new configuration needs before taking the lock, so the swap is instant.
-    public func replace(with configuration: Configuration) {
-        let prepared = ActiveConfiguration(configuration)
-        active.withLock { $0 = prepared }
-    }
-
-    public func handle(_ request: InboundRequest) async -> Answer {
+    func handle(_ request: InboundRequest) async -> Answer {
         let answer = await route(request)
         counters.record(answer.status)
         return answer
     }
 
     private func route(_ request: InboundRequest) async -> Answer {
-        let active = self.active.withLock { $0 }
+        let active = live.active
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(request.requestID)"
 
@@ -70,8 +64,13 @@ public final class Gateway: Sendable {
             return .error(.badRequest, error.message)
         }
         let routed = EventRouting.assign(events, to: tenants, logger: logger)
-        logger.info("accepted", metadata: ["events": "\(routed.events.count)", "unowned": "\(routed.unowned)"])
-        return .accepted(events: routed.events.count, unowned: routed.unowned)
+        switch tenant.delivery.mode {
+        case .queue:
+            return await delivery.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger)
+        case .direct:
+            return await delivery.runDirect(
+                routed.events, tenants: tenants, stateDir: active.configuration.global.stateDir, logger: logger)
+        }
     }
 
     private func handshake(_ answer: HandshakeAnswer, tenant: Tenant, logger: Logger) -> Answer {
@@ -90,6 +89,26 @@ public final class Gateway: Sendable {
         counters.recordRejection(tenant: tenant.id, reason: rejection.reason.rawValue)
         logger.warning("verification failed", metadata: ["reason": "\(rejection.reason.rawValue)"])
         return rejection.status == 403 ? .forbidden : .unauthorized
+    }
+}
+
+/// The configuration in force. Reload swaps it whole; a request or a dispatcher round takes one
+/// snapshot and keeps it, so it never sees half of an old and half of a new configuration.
+final class LiveConfiguration: Sendable {
+    private let state: Mutex<ActiveConfiguration>
+
+    init(_ configuration: Configuration) {
+        state = Mutex(ActiveConfiguration(configuration))
+    }
+
+    var active: ActiveConfiguration { state.withLock { $0 } }
+
+    var configuration: Configuration { active.configuration }
+
+    /// Builds everything the new configuration needs before taking the lock, so the swap is instant.
+    func replace(with configuration: Configuration) {
+        let prepared = ActiveConfiguration(configuration)
+        state.withLock { $0 = prepared }
     }
 }
 
@@ -119,10 +138,6 @@ extension VerificationInput {
 }
 
 extension Answer {
-    static func accepted(events: Int, unowned: Int) -> Answer {
-        Answer(status: .ok, body: #"{"status":"accepted","events":\#(events),"unowned":\#(unowned)}"#)
-    }
-
     /// The same words for every failed check: the answer must not tell an attacker which one failed.
     static let unauthorized = Answer.error(.unauthorized, "verification failed")
     static let forbidden = Answer.error(.forbidden, "source not allowed")

@@ -1,3 +1,4 @@
+import CoregateDelivery
 import CoregateSystemd
 import Logging
 import ServiceLifecycle
@@ -9,7 +10,9 @@ struct ReloadService: Service {
     /// Trapped before READY=1 is sent: a SIGHUP that arrives before the trap would end the process.
     let hangups: UnixSignalsSequence
     let source: ConfigSource
-    let gateway: Gateway
+    let live: LiveConfiguration
+    let slots: HandlerSlots
+    let dispatcher: Dispatcher
     let status: StatusReporter
     let notifier: SystemdNotifier
     let logger: Logger
@@ -34,7 +37,9 @@ struct ReloadService: Service {
             notifier.ready(status: status.line)
             return
         }
-        gateway.replace(with: configuration)
+        live.replace(with: configuration)
+        slots.setTotal(configuration.global.concurrency)
+        dispatcher.wake()
         status.reloadSucceeded()
         logger.info("reloaded", metadata: ["tenants": "\(configuration.tenants.count)"])
         notifier.ready(status: status.line)

@@ -1,4 +1,6 @@
+import CoregateDelivery
 import CoregateHTTP
+import CoregateStore
 import CoregateSystemd
 import CoregateTenants
 import Foundation
@@ -7,25 +9,14 @@ import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
-/// `coregate serve`: load, listen, tell systemd READY=1, then serve until SIGTERM.
+/// `coregate serve`: load, open the store, listen, then serve until SIGTERM.
 /// Startup is a straight line; the ServiceGroup owns the long-running parts and their shutdown order.
 public enum Serve {
-    public struct Options: Sendable {
-        public var source: ConfigSource
-        /// How long requests in flight may take to finish after SIGTERM.
-        public var shutdownGrace: Duration
-
-        public init(source: ConfigSource, shutdownGrace: Duration = .seconds(10)) {
-            self.source = source
-            self.shutdownGrace = shutdownGrace
-        }
-    }
-
     /// Returns the process exit status: 0 after a clean drain, 1 when it could not start.
-    public static func run(_ options: Options) async -> Int32 {
+    public static func run(_ source: ConfigSource) async -> Int32 {
         let notifier = SystemdNotifier()
-        let (loaded, problems) = options.source.load()
-        let logger = LogSetup.bootstrap(level: loaded?.global.logLevel ?? options.source.overrides.logLevel ?? "info")
+        let (loaded, problems) = source.load()
+        let logger = LogSetup.bootstrap(level: loaded?.global.logLevel ?? source.overrides.logLevel ?? "info")
         for problem in problems {
             logger.log(level: problem.severity == .error ? .error : .warning, "\(problem)")
         }
@@ -43,7 +34,27 @@ public enum Serve {
             return 1
         }
 
-        let gateway = Gateway(configuration: configuration, logger: logger)
+        let store: Store
+        do {
+            store = try StoreSetup.open(configuration.global)
+            let interrupted = try await store.recoverInterruptedDeliveries()
+            if interrupted > 0 {
+                logger.warning("deliveries cut short by the last stop will run again", metadata: ["deliveries": "\(interrupted)"])
+            }
+        } catch {
+            logger.critical("cannot open the store", metadata: ["state_dir": "\(configuration.global.stateDir)", "error": "\(error)"])
+            return 1
+        }
+
+        let live = LiveConfiguration(configuration)
+        let slots = HandlerSlots(total: configuration.global.concurrency)
+        let runner = HandlerRunner(logger: logger)
+        let dispatcher = Dispatcher(
+            store: store, runner: runner, slots: slots, configuration: { live.configuration }, logger: logger)
+        let gateway = Gateway(
+            live: live,
+            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots, directWait: .seconds(5)),
+            logger: logger)
         let server = HTTPServer(
             group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global),
             responder: { await gateway.handle($0) })
@@ -55,7 +66,9 @@ public enum Serve {
             return 1
         }
 
-        let status = StatusReporter(gateway: gateway, listening: addresses.joined(separator: ", "))
+        let status = StatusReporter(
+            live: live, counters: gateway.counters, slots: slots, listening: addresses.joined(separator: ", "))
+        await status.refreshQueue(from: store)
         logger.info(
             "serving",
             metadata: [
@@ -63,13 +76,19 @@ public enum Serve {
             ])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
+        // Started in this order, stopped in reverse: the listener drains first, then the dispatcher
+        // lets running handlers finish, and the store is closed last, when nothing uses it.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     ReloadService(
-                        hangups: hangups, source: options.source, gateway: gateway, status: status, notifier: notifier, logger: logger),
-                    HeartbeatService(status: status, notifier: notifier),
-                    HTTPService(server: server, status: status, notifier: notifier, shutdownGrace: options.shutdownGrace, logger: logger),
+                        hangups: hangups, source: source, live: live, slots: slots, dispatcher: dispatcher,
+                        status: status, notifier: notifier, logger: logger),
+                    HeartbeatService(status: status, notifier: notifier, store: store, live: live, logger: logger),
+                    DispatcherService(dispatcher: dispatcher),
+                    HTTPService(
+                        server: server, status: status, notifier: notifier,
+                        shutdownGrace: configuration.global.shutdownGrace, logger: logger),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "coregate.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })))

@@ -1,23 +1,47 @@
-import CoregateSystemd
+import CoregateDelivery
+import CoregateStore
 import Synchronization
 
 /// Builds the `STATUS=` line `systemctl status` shows, and keeps it current.
-public final class StatusReporter: Sendable {
-    private let gateway: Gateway
+final class StatusReporter: Sendable {
+    private struct QueueCounts {
+        var queued = 0
+        var dead = 0
+    }
+
+    private let live: LiveConfiguration
+    private let counters: RequestCounters
+    private let slots: HandlerSlots
     private let listening: String
+    private let queue = Mutex(QueueCounts())
     private let lastReloadFailure = Mutex<String?>(nil)
 
-    init(gateway: Gateway, listening: String) {
-        self.gateway = gateway
+    init(live: LiveConfiguration, counters: RequestCounters, slots: HandlerSlots, listening: String) {
+        self.live = live
+        self.counters = counters
+        self.slots = slots
         self.listening = listening
     }
 
-    public var line: String {
-        var parts = ["\(gateway.current.tenants.count) tenants", gateway.counters.summary, "listening on \(listening)"]
+    var line: String {
+        let queue = self.queue.withLock { $0 }
+        var parts = [
+            "\(live.configuration.tenants.count) tenants",
+            "\(queue.queued) queued, \(slots.running) running, \(queue.dead) dead",
+            counters.summary,
+            "listening on \(listening)",
+        ]
         if let failure = lastReloadFailure.withLock({ $0 }) {
             parts.append("last reload failed: \(failure)")
         }
         return parts.joined(separator: "; ")
+    }
+
+    func refreshQueue(from store: Store) async {
+        guard let counts = try? await store.deliveryCounts() else { return }
+        let queue = QueueCounts(
+            queued: (counts[.pending] ?? 0) + (counts[.retrying] ?? 0), dead: counts[.dead] ?? 0)
+        self.queue.withLock { $0 = queue }
     }
 
     func reloadFailed(reason: String) {

@@ -122,6 +122,19 @@ extension Store {
 
     /// Per-tenant delivery counts by state, the oldest waiting delivery's age, and the outcomes of
     /// the attempts started in the hour before `now`.
+    /// Deliveries by state over all tenants, from the counts the triggers keep: cheap enough for
+    /// the `STATUS=` line every few seconds, whatever the backlog.
+    public func deliveryCounts() async throws -> [DeliveryState: Int] {
+        try await pool.read { db in
+            var counts: [DeliveryState: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, SUM(n) AS n FROM delivery_count GROUP BY state") {
+                guard let state = DeliveryState(rawValue: row["state"]) else { continue }
+                counts[state] = row["n"]
+            }
+            return counts
+        }
+    }
+
     public func stats(now: Date = Date()) async throws -> [TenantStats] {
         try await pool.read { db in
             var stats: [String: TenantStats] = [:]

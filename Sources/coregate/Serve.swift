@@ -8,13 +8,8 @@ extension Coregate {
 
         @OptionGroup var options: GlobalOptions
 
-        @Option(help: "Seconds that requests in flight may take to finish after SIGTERM.")
-        var shutdownGrace: Int = 10
-
         func run() async throws {
-            let status = await CoregateKit.Serve.run(
-                .init(source: options.source, shutdownGrace: .seconds(shutdownGrace)))
-            throw ExitCode(status)
+            throw ExitCode(await CoregateKit.Serve.run(options.source))
         }
     }
 }

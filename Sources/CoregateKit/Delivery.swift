@@ -1,0 +1,103 @@
+import CoregateDelivery
+import CoregateHTTP
+import CoregateStore
+import CoregateTenants
+import CoregateWhatsApp
+import Foundation
+import Logging
+
+/// The last two stages for one request's events: stored then delivered by the queue, or run at
+/// once in direct mode. Either way the answer is what tells the sender whether to retry.
+struct Delivery: Sendable {
+    let store: Store
+    let dispatcher: Dispatcher
+    let runner: HandlerRunner
+    let slots: HandlerSlots
+    /// How long a direct-mode request waits for a free handler slot before it gets 503.
+    let directWait: Duration
+
+    /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
+    /// its bound or the store fails, so the sender keeps the data and retries.
+    func enqueue(_ events: [Event], tenants: [Tenant], unowned: Int, logger: Logger) async -> Answer {
+        let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for tenantID in Set(events.map(\.tenant)) {
+            guard let tenant = owners[tenantID] else { continue }
+            let backlog = store.backlog(tenant: tenantID)
+            if backlog >= tenant.delivery.maxBacklog {
+                logger.warning(
+                    "backlog over its bound; answering 503 so the sender retries later",
+                    metadata: ["backlog": "\(backlog)", "max_backlog": "\(tenant.delivery.maxBacklog)"])
+                return .backlogFull
+            }
+        }
+        let newEvents = events.map { event in
+            let handlers = owners[event.tenant]?.handlers.filter { $0.takes(eventType: event.type) }.map(\.name) ?? []
+            return NewEvent(
+                id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey,
+                json: event.jsonLine(), handlers: handlers)
+        }
+        let result: EnqueueResult
+        do {
+            result = try await store.enqueue(newEvents)
+        } catch {
+            logger.error("cannot store events", metadata: ["error": "\(error)"])
+            return .storeUnavailable
+        }
+        dispatcher.wake()
+        logger.info(
+            "stored", metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])
+        return .accepted(events: events.count, stored: result.stored, duplicates: result.duplicates, unowned: unowned)
+    }
+
+    /// Runs every matching handler before answering, one event after another so a contact's
+    /// events keep their order: `200` when all succeed, `503` otherwise (the sender retries).
+    func runDirect(_ events: [Event], tenants: [Tenant], stateDir: String, logger: Logger) async -> Answer {
+        var failures = 0
+        for event in events {
+            guard let tenant = tenants.first(where: { $0.id == event.tenant }) else { continue }
+            for handler in tenant.handlers where handler.takes(eventType: event.type) {
+                var logger = logger
+                logger[metadataKey: "handler"] = "\(handler.name)"
+                logger[metadataKey: "event_id"] = "\(event.id)"
+                guard await slots.acquire(tenant: tenant.id, limit: tenant.delivery.concurrency, timeout: directWait)
+                else {
+                    logger.warning("no handler slot came free in time; answering 503")
+                    return .handlersBusy
+                }
+                let invocation = HandlerInvocation(
+                    tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
+                    eventJSON: event.jsonLine(), attempt: 1,
+                    stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: stateDir))
+                let result = await runner.run(invocation)
+                slots.release(tenant: tenant.id)
+                if result.outcome == .succeeded {
+                    logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])
+                } else {
+                    failures += 1
+                    logger.warning("direct delivery failed", metadata: ["outcome": "\(result.outcome)"])
+                }
+            }
+        }
+        return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
+    }
+}
+
+extension Answer {
+    static func accepted(events: Int, stored: Int, duplicates: Int, unowned: Int) -> Answer {
+        Answer(
+            status: .ok,
+            body: #"{"status":"accepted","events":\#(events),"stored":\#(stored),"duplicates":\#(duplicates),"unowned":\#(unowned)}"#)
+    }
+
+    static func delivered(events: Int) -> Answer {
+        Answer(status: .ok, body: #"{"status":"delivered","events":\#(events)}"#)
+    }
+
+    static func handlersFailed(_ count: Int) -> Answer {
+        Answer(status: .serviceUnavailable, body: #"{"error":"handlers failed","failures":\#(count)}"#)
+    }
+
+    static let backlogFull = Answer.error(.serviceUnavailable, "backlog full, retry later")
+    static let storeUnavailable = Answer.error(.serviceUnavailable, "store unavailable")
+    static let handlersBusy = Answer.error(.serviceUnavailable, "handlers busy, retry later")
+}
