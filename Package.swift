@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "coregate", dependencies: [
-            "CoregateKit",
+            "CoregateKit", "CoregateStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CoregateTenantsTests", dependencies: ["CoregateTenants"],

@@ -16,6 +16,8 @@ swift build -c release --package-path "$fuzz_dir" --scratch-path "$scratch" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing
 
 mkdir -p "$fuzz_dir/corpus" "$fuzz_dir/artifacts"
+# Swift's own crash backtracer trips over ASan's shadow memory; let libFuzzer and ASan report.
+export SWIFT_BACKTRACE=enable=no
 # -rss_limit_mb: a body of a few KiB that needs hundreds of MiB is a bug, not a large body.
 "$scratch/release/DecoderFuzz" "$fuzz_dir/corpus" "$resources/fixtures" "$resources/malformed" \
     -dict="$fuzz_dir/webhook.dict" -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=1024 \

@@ -24,4 +24,8 @@ public struct ConfigSource: Sendable {
     public func load() -> (configuration: Configuration?, problems: [ConfigProblem]) {
         ConfigLoader.load(globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment)
     }
+
+    public func loadGlobal() -> (global: GlobalConfig, problems: [ConfigProblem]) {
+        ConfigLoader.loadGlobal(globalFile: globalFile, overrides: overrides)
+    }
 }

@@ -13,8 +13,6 @@ struct Delivery: Sendable {
     let dispatcher: Dispatcher
     let runner: HandlerRunner
     let slots: HandlerSlots
-    /// How long a direct-mode request waits for a free handler slot before it gets 503.
-    let directWait: Duration
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
     /// its bound or the store fails, so the sender keeps the data and retries.
@@ -51,7 +49,7 @@ struct Delivery: Sendable {
 
     /// Runs every matching handler before answering, one event after another so a contact's
     /// events keep their order: `200` when all succeed, `503` otherwise (the sender retries).
-    func runDirect(_ events: [Event], tenants: [Tenant], stateDir: String, logger: Logger) async -> Answer {
+    func runDirect(_ events: [Event], tenants: [Tenant], global: GlobalConfig, logger: Logger) async -> Answer {
         var failures = 0
         for event in events {
             guard let tenant = tenants.first(where: { $0.id == event.tenant }) else { continue }
@@ -59,7 +57,7 @@ struct Delivery: Sendable {
                 var logger = logger
                 logger[metadataKey: "handler"] = "\(handler.name)"
                 logger[metadataKey: "event_id"] = "\(event.id)"
-                guard await slots.acquire(tenant: tenant.id, limit: tenant.delivery.concurrency, timeout: directWait)
+                guard await slots.acquire(tenant: tenant.id, limit: tenant.delivery.concurrency, timeout: global.directWait)
                 else {
                     logger.warning("no handler slot came free in time; answering 503")
                     return .handlersBusy
@@ -67,7 +65,7 @@ struct Delivery: Sendable {
                 let invocation = HandlerInvocation(
                     tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
                     eventJSON: event.jsonLine(), attempt: 1,
-                    stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: stateDir))
+                    stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: global.stateDir))
                 let result = await runner.run(invocation)
                 slots.release(tenant: tenant.id)
                 if result.outcome == .succeeded {

@@ -69,7 +69,7 @@ final class Gateway: Sendable {
             return await delivery.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger)
         case .direct:
             return await delivery.runDirect(
-                routed.events, tenants: tenants, stateDir: active.configuration.global.stateDir, logger: logger)
+                routed.events, tenants: tenants, global: active.configuration.global, logger: logger)
         }
     }
 

@@ -53,7 +53,7 @@ public enum Serve {
             store: store, runner: runner, slots: slots, configuration: { live.configuration }, logger: logger)
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots, directWait: .seconds(5)),
+            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots),
             logger: logger)
         let server = HTTPServer(
             group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global),

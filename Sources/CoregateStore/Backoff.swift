@@ -1,7 +1,9 @@
-/// Exponential backoff with full jitter: the delay after attempt n is uniform in
-/// [0, min(maxDelay, initialDelay · 2^(n-1))]. The ceiling doubles each attempt, and the jitter
-/// spreads out the retries of many deliveries that failed together (a handler's backend was down)
-/// so they do not all come back at the same instant.
+/// Exponential backoff with equal jitter: the delay after attempt n is uniform in
+/// [c/2, c] with c = min(maxDelay, initialDelay · 2^(n-1)). The ceiling doubles each attempt, and
+/// the jitter spreads out the retries of many deliveries that failed together (a handler's backend
+/// was down) so they do not all come back at the same instant. Half the ceiling is always waited:
+/// with full jitter ([0, c]) a failing handler could be retried at once, which is no backoff at all
+/// to the operator watching it.
 public struct Backoff: Sendable, Equatable {
     public var initialDelay: Duration
     public var maxDelay: Duration
@@ -21,7 +23,7 @@ public struct Backoff: Sendable, Equatable {
 
     public func delay(afterAttempt attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = ceiling(afterAttempt: attempt).timeInterval
-        return .seconds(Double.random(in: 0...ceiling, using: &generator))
+        return .seconds(Double.random(in: (ceiling / 2)...ceiling, using: &generator))
     }
 
     public func delay(afterAttempt attempt: Int) -> Duration {

@@ -10,22 +10,28 @@ public enum ConfigLoader {
     public static func load(
         globalFile: String?, overrides: ConfigOverrides, environment: [String: String]
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
+        let (global, globalProblems) = loadGlobal(globalFile: globalFile, overrides: overrides)
+        let (tenants, tenantProblems) = loadTenants(in: global.tenantsDir, environment: environment)
+        let problems = globalProblems + tenantProblems
+        guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
+        return (Configuration(global: global, tenants: tenants), problems)
+    }
+
+    /// The global file and the flags alone. Operator commands that only need `state_dir` use this,
+    /// so a broken tenant file never keeps an operator from looking at the queue.
+    public static func loadGlobal(globalFile: String?, overrides: ConfigOverrides) -> (global: GlobalConfig, problems: [ConfigProblem]) {
         var global = GlobalConfig()
-        var globalProblems: [ConfigProblem] = []
+        var problems: [ConfigProblem] = []
         var globalLog: ProblemLog?
         if let globalFile {
             let (config, log) = GlobalFileParser.parse(file: globalFile)
             global = config
             globalLog = log
-            globalProblems += log.problems
+            problems += log.problems
         }
-        globalProblems += GlobalFileParser.apply(overrides, to: &global)
-        globalProblems += GlobalFileParser.checkTLS(global, log: globalLog)
-
-        let (tenants, tenantProblems) = loadTenants(in: global.tenantsDir, environment: environment)
-        let problems = sortedByPlace(globalProblems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]) + tenantProblems
-        guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
-        return (Configuration(global: global, tenants: tenants), problems)
+        problems += GlobalFileParser.apply(overrides, to: &global)
+        problems += GlobalFileParser.checkTLS(global, log: globalLog)
+        return (global, sortedByPlace(problems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]))
     }
 
     /// Every `*.toml` in `directory`, sorted by id. Dotfiles are skipped, as editors leave them behind.

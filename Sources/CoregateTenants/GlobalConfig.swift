@@ -25,6 +25,8 @@ public struct GlobalConfig: Sendable, Equatable {
     public var retention: Duration = .seconds(7 * 24 * 3600)
     /// A commit then survives power loss (`synchronous=FULL`), not only a crash of the process.
     public var powerLossSafe: Bool = false
+    /// How long a direct-mode request waits for a free handler slot before it gets 503.
+    public var directWait: Duration = .seconds(5)
     /// How long requests in flight may take to finish after SIGTERM.
     public var shutdownGrace: Duration = .seconds(10)
 

@@ -46,6 +46,7 @@ enum GlobalFileParser {
         if let duration = root.duration("retention") { config.retention = duration }
         if let safe = root.bool("power_loss_safe") { config.powerLossSafe = safe }
         if let duration = root.duration("shutdown_grace") { config.shutdownGrace = duration }
+        if let duration = root.duration("direct_wait") { config.directWait = duration }
         root.reportUnknownKeys()
         root.freeDocument()
         return (config, log)

@@ -173,8 +173,10 @@ struct JSONParser {
         case UInt8(ascii: "u"):
             let scalar = try parseUnicodeEscape(startingAt: escapeOffset)
             unescaped.append(contentsOf: String(Character(scalar)).utf8)
-        default:
+        case 0x21...0x7E:
             throw JSONSyntaxError("invalid escape \\\(Character(Unicode.Scalar(letter)))", at: escapeOffset)
+        default:
+            throw JSONSyntaxError("invalid escape: \\ followed by \(hex(letter))", at: escapeOffset)
         }
     }
 

@@ -53,6 +53,8 @@ struct JSONParserTests {
         (#"["abc"#, "unterminated string"),
         (#"["a\"#, "unterminated string"),
         (#"["\x"]"#, #"invalid escape \x"#),
+        ("[\"\\\u{0}\"]", #"invalid escape: \ followed by 0x00"#),
+        ("[\"\\é\"]", #"invalid escape: \ followed by 0xC3"#),
         (#"["\u12G4"]"#, "invalid hex digit in a \\u escape"),
         (#"["\u12"]"#, "invalid hex digit in a \\u escape"),
         (#"["\udc00"]"#, "unpaired surrogate escape"),

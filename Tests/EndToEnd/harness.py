@@ -26,8 +26,8 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
 class NotifySocket:
     """A datagram socket standing in for systemd's notification socket; records every message."""
 
-    def __init__(self, directory):
-        self.path = str(Path(directory) / "notify.sock")
+    def __init__(self, directory, name="notify.sock"):
+        self.path = str(Path(directory) / name)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(self.path)
         self.sock.settimeout(0.2)
@@ -74,11 +74,14 @@ def fields(message):
 class Coregate:
     """One running gateway process."""
 
+    started = 0
+
     def __init__(self, workdir, tenants_dir, port=None, config=None, extra_args=(), env=None, launcher=()):
         self.workdir = Path(workdir)
         self.port = port or free_port()
-        self.notify = NotifySocket(self.workdir)
-        self.stderr_path = self.workdir / "coregate.stderr"
+        Coregate.started += 1
+        self.notify = NotifySocket(self.workdir, f"notify-{Coregate.started}.sock")
+        self.stderr_path = self.workdir / f"coregate-{Coregate.started}.stderr"
         args = [str(BIN), "serve", "--tenants-dir", str(tenants_dir), "--state-dir", str(self.workdir / "state")]
         if config:
             args += ["--config", str(config)]
@@ -149,3 +152,54 @@ def write_tenant(tenants_dir, tenant_id, text):
 
 def fixture_bytes(name):
     return (FIXTURES / name).read_bytes()
+
+
+def onprem_text(message_id, sender="15550100777", text="hello", timestamp=1764072000, name="Dana"):
+    """An On-Premises inbound text webhook body with the given message id."""
+    import json
+    return json.dumps({
+        "contacts": [{"profile": {"name": name}, "wa_id": sender}],
+        "messages": [{"from": sender, "id": message_id, "timestamp": str(timestamp),
+                      "text": {"body": text}, "type": "text"}],
+    }).encode()
+
+
+def wait_until(predicate, timeout=30, interval=0.05, what="condition"):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def lines(path):
+    from pathlib import Path
+    p = Path(path)
+    return p.read_text().splitlines() if p.exists() else []
+
+
+def cli(*args, tenants_dir=None, state_dir=None, env=None, check=True):
+    """Runs a `coregate` verb against the same config and state a running gateway uses."""
+    import subprocess
+    argv = [str(BIN), *args]
+    if tenants_dir:
+        argv += ["--tenants-dir", str(tenants_dir)]
+    if state_dir:
+        argv += ["--state-dir", str(state_dir)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env=env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{argv} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
+    return proc
+
+
+def handler_script(directory, name, body, interpreter="/bin/sh"):
+    """Writes an executable handler script and returns its path."""
+    from pathlib import Path
+    path = Path(directory) / name
+    path.write_text(f"#!{interpreter}\n{body}")
+    path.chmod(0o755)
+    return path
