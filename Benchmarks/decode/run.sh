@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the decode benchmark optimized, away from the main .build, and runs it; arguments go
-# to the benchmark (`--seconds N`, default 3 per measurement).
+# to the benchmark (`--seconds N`, default 5 per workload).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"

@@ -13,14 +13,17 @@ public final class Dispatcher: Sendable {
     private let slots: HandlerSlots
     private let configuration: @Sendable () -> Configuration
     private let logger: Logger
+    private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
     private let doorbell = Doorbell()
     private let stopping = Atomic<Bool>(false)
 
     /// `configuration` is read at every round, so a reload's limits and handlers apply at once.
     public init(
         store: Store, runner: HandlerRunner, slots: HandlerSlots,
-        configuration: @escaping @Sendable () -> Configuration, logger: Logger
+        configuration: @escaping @Sendable () -> Configuration, logger: Logger,
+        attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in }
     ) {
+        self.attemptObserver = attemptObserver
         self.store = store
         self.runner = runner
         self.slots = slots
@@ -111,6 +114,7 @@ public final class Dispatcher: Sendable {
                 stdout: Array("handler \(claim.handler) is no longer configured for tenant \(claim.tenant)".utf8))
         }
 
+        attemptObserver(claim.tenant, claim.handler, report)
         do {
             let completion = try await store.complete(claim, report: report, policy: policy)
             log(report, completion, logger: logger)

@@ -13,6 +13,7 @@ struct Delivery: Sendable {
     let dispatcher: Dispatcher
     let runner: HandlerRunner
     let slots: HandlerSlots
+    let metrics: GatewayMetrics
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
     /// its bound or the store fails, so the sender keeps the data and retries.
@@ -42,6 +43,7 @@ struct Delivery: Sendable {
             return .storeUnavailable
         }
         dispatcher.wake()
+        for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         logger.info(
             "stored", metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])
         return .accepted(events: events.count, stored: result.stored, duplicates: result.duplicates, unowned: unowned)
@@ -68,6 +70,7 @@ struct Delivery: Sendable {
                     stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: global.stateDir))
                 let result = await runner.run(invocation)
                 slots.release(tenant: tenant.id)
+                metrics.attempt(tenant: tenant.id, handler: handler.name, report: AttemptReport(result))
                 if result.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])
                 } else {
@@ -76,6 +79,7 @@ struct Delivery: Sendable {
                 }
             }
         }
+        for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
     }
 }

@@ -13,27 +13,28 @@ import Synchronization
 final class Gateway: Sendable {
     private let live: LiveConfiguration
     private let delivery: Delivery
+    private let metrics: GatewayMetrics
     private let logger: Logger
-    let counters = RequestCounters()
 
-    init(live: LiveConfiguration, delivery: Delivery, logger: Logger) {
+    init(live: LiveConfiguration, delivery: Delivery, metrics: GatewayMetrics, logger: Logger) {
         self.live = live
         self.delivery = delivery
+        self.metrics = metrics
         self.logger = logger
     }
 
     func handle(_ request: InboundRequest) async -> Answer {
-        let answer = await route(request)
-        counters.record(answer.status)
+        let began = ContinuousClock.now
+        let active = live.active
+        let tenants = active.configuration.routes.tenants(forPath: request.path)
+        let answer = await answer(request, tenants: tenants, active: active)
+        metrics.request(tenant: tenants.first?.id ?? "", status: answer.status, duration: .now - began)
         return answer
     }
 
-    private func route(_ request: InboundRequest) async -> Answer {
-        let active = live.active
+    private func answer(_ request: InboundRequest, tenants: [Tenant], active: ActiveConfiguration) async -> Answer {
         var logger = self.logger
         logger[metadataKey: "request_id"] = "\(request.requestID)"
-
-        let tenants = active.configuration.routes.tenants(forPath: request.path)
         guard let tenant = tenants.first, let verifier = active.verifiers[tenant.id] else {
             logger.debug("no tenant at this path", metadata: ["method": "\(request.method)"])
             return .notFound
@@ -86,7 +87,7 @@ final class Gateway: Sendable {
     }
 
     private func rejected(_ rejection: Rejection, tenant: Tenant, logger: Logger) -> Answer {
-        counters.recordRejection(tenant: tenant.id, reason: rejection.reason.rawValue)
+        metrics.verificationFailed(tenant: tenant.id, reason: rejection.reason.rawValue)
         logger.warning("verification failed", metadata: ["reason": "\(rejection.reason.rawValue)"])
         return rejection.status == 403 ? .forbidden : .unauthorized
     }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// request right after READY is never lost), and on SIGTERM it stops accepting and lets in-flight
 /// requests finish within a bound. It is listed last so the service group stops it first.
 struct HTTPService: Service {
-    let server: HTTPServer
+    let servers: [HTTPServer]
     let status: StatusReporter
     let notifier: SystemdNotifier
     let shutdownGrace: Duration
@@ -18,7 +18,11 @@ struct HTTPService: Service {
         try? await gracefulShutdown()
         notifier.stopping(status: "stopping: finishing requests in flight; \(status.line)")
         logger.info("stopping: no new connections; finishing requests in flight")
-        if await server.shutdown(grace: shutdownGrace) {
+        var drained = true
+        for server in servers {
+            drained = await server.shutdown(grace: shutdownGrace) && drained
+        }
+        if drained {
             logger.info("all connections closed")
         } else {
             logger.warning("connections still open after the shutdown grace period", metadata: ["grace": "\(shutdownGrace)"])

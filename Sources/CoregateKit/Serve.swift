@@ -26,8 +26,8 @@ public enum Serve {
             return 1
         }
 
-        let listeners: [Listener]
-        switch self.listeners(configuration.global) {
+        let listeners: Listeners
+        switch Listeners.find(configuration.global) {
         case .success(let found): listeners = found
         case .failure(let problem):
             logger.critical("\(problem.message)")
@@ -47,32 +47,41 @@ public enum Serve {
         }
 
         let live = LiveConfiguration(configuration)
+        let metrics = GatewayMetrics()
         let slots = HandlerSlots(total: configuration.global.concurrency)
         let runner = HandlerRunner(logger: logger)
         let dispatcher = Dispatcher(
-            store: store, runner: runner, slots: slots, configuration: { live.configuration }, logger: logger)
+            store: store, runner: runner, slots: slots, configuration: { live.configuration }, logger: logger,
+            attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) })
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots),
-            logger: logger)
-        let server = HTTPServer(
-            group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global),
-            responder: { await gateway.handle($0) })
+            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots, metrics: metrics),
+            metrics: metrics, logger: logger)
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
+        let limits = HTTPLimits(configuration.global)
+        let server = HTTPServer(group: eventLoops, limits: limits, responder: { await gateway.handle($0) })
+        let metricsServer = HTTPServer(group: eventLoops, limits: limits) { request in
+            guard request.method == .GET, request.path == "/metrics" else { return .notFound }
+            let text = await metrics.scrape(store: store, runningHandlers: slots.running)
+            return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
+        }
         let addresses: [String]
         do {
-            addresses = try await server.start(listeners).map(\.hostAndPort)
+            addresses = try await server.start(listeners.webhooks).map(\.hostAndPort)
+            let metricsAddresses = try await metricsServer.start(listeners.metrics).map(\.hostAndPort)
+            if !metricsAddresses.isEmpty { logger.info("metrics at /metrics", metadata: ["listening": "\(metricsAddresses)"]) }
         } catch {
             logger.critical("cannot listen", metadata: ["error": "\(error)", "listeners": "\(listeners)"])
             return 1
         }
 
         let status = StatusReporter(
-            live: live, counters: gateway.counters, slots: slots, listening: addresses.joined(separator: ", "))
+            live: live, metrics: metrics, slots: slots, listening: addresses.joined(separator: ", "))
         await status.refreshQueue(from: store)
         logger.info(
             "serving",
             metadata: [
-                "tenants": "\(configuration.tenants.count)", "listeners": "\(listeners)", "listening": "\(addresses)",
+                "tenants": "\(configuration.tenants.count)", "listeners": "\(listeners.webhooks)", "listening": "\(addresses)",
             ])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
@@ -87,7 +96,7 @@ public enum Serve {
                     HeartbeatService(status: status, notifier: notifier, store: store, live: live, logger: logger),
                     DispatcherService(dispatcher: dispatcher),
                     HTTPService(
-                        server: server, status: status, notifier: notifier,
+                        servers: [server, metricsServer], status: status, notifier: notifier,
                         shutdownGrace: configuration.global.shutdownGrace, logger: logger),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
@@ -102,28 +111,6 @@ public enum Serve {
         return 0
     }
 
-    struct ListenProblem: Error {
-        var message: String
-    }
-
-    /// Sockets from systemd win; the configured addresses are the fallback for a start by hand.
-    static func listeners(_ global: GlobalConfig) -> Result<[Listener], ListenProblem> {
-        let inherited = ListenSocket.inherited()
-        if !inherited.isEmpty {
-            return .success(inherited.map { .adopted(fd: $0.fd, name: $0.name) })
-        }
-        guard !global.listen.isEmpty else {
-            return .failure(ListenProblem(message: "no sockets were passed by systemd and no listen address is configured (--listen HOST:PORT)"))
-        }
-        var listeners: [Listener] = []
-        for address in global.listen {
-            guard let listener = Listener.parse(address) else {
-                return .failure(ListenProblem(message: "listen address \(address) is not HOST:PORT"))
-            }
-            listeners.append(listener)
-        }
-        return .success(listeners)
-    }
 }
 
 extension HTTPLimits {

@@ -10,15 +10,15 @@ final class StatusReporter: Sendable {
     }
 
     private let live: LiveConfiguration
-    private let counters: RequestCounters
+    private let metrics: GatewayMetrics
     private let slots: HandlerSlots
     private let listening: String
     private let queue = Mutex(QueueCounts())
     private let lastReloadFailure = Mutex<String?>(nil)
 
-    init(live: LiveConfiguration, counters: RequestCounters, slots: HandlerSlots, listening: String) {
+    init(live: LiveConfiguration, metrics: GatewayMetrics, slots: HandlerSlots, listening: String) {
         self.live = live
-        self.counters = counters
+        self.metrics = metrics
         self.slots = slots
         self.listening = listening
     }
@@ -28,7 +28,7 @@ final class StatusReporter: Sendable {
         var parts = [
             "\(live.configuration.tenants.count) tenants",
             "\(queue.queued) queued, \(slots.running) running, \(queue.dead) dead",
-            counters.summary,
+            metrics.summary,
             "listening on \(listening)",
         ]
         if let failure = lastReloadFailure.withLock({ $0 }) {

@@ -74,11 +74,15 @@ struct Fields {
     /// characters. Surrounding spaces are dropped (one of Meta's own samples has a trailing one).
     func identifier(_ key: String) throws(DecodeError) -> String? {
         guard let text = try string(key) else { return nil }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard (1...256).contains(trimmed.utf8.count), trimmed.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        let utf8 = text.utf8
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let start = utf8.firstIndex { !isSpace($0) } ?? utf8.endIndex
+        let end = utf8.lastIndex { !isSpace($0) }.map(utf8.index(after:)) ?? start
+        let trimmed = utf8[start..<end]
+        guard (1...256).contains(trimmed.count), trimmed.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw wrong(key, "is not an id (1 to 256 printable ASCII characters)")
         }
-        return trimmed
+        return start == utf8.startIndex && end == utf8.endIndex ? text : String(text[start..<end])
     }
 
     func requiredIdentifier(_ key: String) throws(DecodeError) -> String {

@@ -5,7 +5,7 @@ import Testing
 @Suite("durations, sizes and networks")
 struct ValueParserTests {
     @Test("durations are a whole number and one unit", arguments: [
-        ("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("5m", .seconds(300)), ("1h", .seconds(3600)),
+        ("500ms", Duration.milliseconds(500)), ("10s", .seconds(10)), ("5m", .seconds(300)), ("1h", .seconds(3600)), ("7d", .seconds(604_800)),
         ("999999999h", .seconds(Int64(999_999_999) * 3600)),
     ])
     func duration(_ text: String, _ expected: Duration) throws {
@@ -13,7 +13,7 @@ struct ValueParserTests {
     }
 
     @Test("anything else is not a duration", arguments: [
-        "", "10", "s", "1.5s", "10 s", " 10s", "10S", "1m30s", "-5s", "0s", "0ms", "1d", "1000000000s",
+        "", "10", "s", "1.5s", "10 s", " 10s", "10S", "1m30s", "-5s", "0s", "0ms", "1w", "1000000000s",
     ])
     func badDuration(_ text: String) {
         #expect(throws: ConfigValueError.self) { try DurationParser.parse(text) }

@@ -92,9 +92,3 @@ struct JSONParserTests {
         }
     }
 }
-
-extension JSONSyntaxError: Equatable {
-    public static func == (lhs: JSONSyntaxError, rhs: JSONSyntaxError) -> Bool {
-        lhs.reason == rhs.reason && lhs.offset == rhs.offset
-    }
-}

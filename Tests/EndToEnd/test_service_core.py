@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from harness import BIN, Coregate, fields, fixture_bytes, free_port, write_tenant
+from harness import BIN, Coregate, fields, fixture_bytes, free_port, onprem_text, write_tenant
 
 ONPREM = 'sender = "on-premises"\n'
 TEXT = "onprem-inbound-text.json"
@@ -288,3 +288,36 @@ def test_config_problem_stops_startup_with_exit_1(workdir, tenants):
         capture_output=True, text=True, timeout=30)
     assert proc.returncode == 1
     assert "acme.toml:1" in proc.stderr
+
+
+def test_metrics_endpoint_answers_with_the_gateways_numbers(start, tenants, workdir):
+    hold = workdir / "hold.sh"
+    hold.write_text("#!/bin/sh\ncat >/dev/null\n[ \"$COREGATE_EVENT_ID\" = msg:wamid.first ] && exit 0\nexec sleep 5\n")
+    hold.chmod(0o755)
+    write_tenant(tenants, "acme", ONPREM + '[verify]\nbearer = "env:ACME_BEARER"\n[delivery]\nconcurrency = 1\n'
+                 f'[[handlers]]\nname = "hold"\nevents = ["message.*"]\ncommand = ["{hold}"]\n')
+    metrics_port = free_port()
+    config = limits_config(workdir, metrics_listen=f"127.0.0.1:{metrics_port}")
+    gw = start(config=config, env={"ACME_BEARER": "t0ken"})
+    auth = {"Authorization": "Bearer t0ken"}
+    assert gw.post("/webhooks/acme", onprem_text("wamid.first"), auth)[0] == 200
+    time.sleep(0.5)
+    for i in range(3):
+        assert gw.post("/webhooks/acme", onprem_text(f"wamid.m{i}", sender=f"1555000{i}"), auth)[0] == 200
+    assert gw.post("/webhooks/acme", fixture_bytes(TEXT), {"Authorization": "Bearer wrong"})[0] == 401
+    time.sleep(0.5)
+    status, body, headers = gw.request("GET", "/metrics", port=metrics_port)
+    text = body.decode()
+    assert status == 200 and headers["content-type"].startswith("text/plain")
+    assert 'coregate_http_requests_total{tenant="acme",status="200"} 4' in text
+    assert 'coregate_http_requests_total{tenant="acme",status="401"} 1' in text
+    assert 'coregate_verification_failures_total{tenant="acme",reason="bearer"} 1' in text
+    assert 'coregate_events_total{tenant="acme",type="message.text"} 4' in text
+    assert 'coregate_handler_attempts_total{tenant="acme",handler="hold",outcome="succeeded"} 1' in text
+    assert "coregate_handlers_running 1" in text
+    assert 'coregate_queue_depth{tenant="acme",state="pending"} 2' in text
+    assert 'coregate_queue_depth{tenant="acme",state="running"} 1' in text
+    assert 'coregate_oldest_pending_age_seconds{tenant="acme"}' in text
+    assert "coregate_http_request_duration_seconds_bucket" in text and "coregate_handler_duration_seconds_bucket" in text
+    assert gw.request("GET", "/metrics")[0] == 404, "metrics are not served on the webhook port"
+    gw.kill()

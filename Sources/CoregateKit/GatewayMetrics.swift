@@ -1,0 +1,91 @@
+import CoregateStore
+import Foundation
+import NIOHTTP1
+import Prometheus
+import Synchronization
+
+/// What Prometheus scrapes, and the request totals the `STATUS=` line shows.
+/// Queue gauges are read from the store at scrape time, so they cost nothing between scrapes.
+final class GatewayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let answersByStatus = Mutex<[UInt: Int]>([:])
+
+    private static let durationBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
+        .milliseconds(500), .seconds(1), .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+    ]
+
+    /// `tenant` is empty when no tenant matched the path.
+    func request(tenant: String, status: HTTPResponseStatus, duration: Duration) {
+        answersByStatus.withLock { $0[status.code, default: 0] += 1 }
+        registry.makeCounter(
+            descriptor: .init(namespace: "coregate", metricName: "http_requests_total", helpText: "HTTP answers by tenant and status"),
+            labels: [("tenant", tenant), ("status", String(status.code))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "coregate", metricName: "http_request_duration_seconds", helpText: "Time to answer a webhook"),
+            labels: [("tenant", tenant)], buckets: Self.durationBuckets
+        ).record(duration)
+    }
+
+    func verificationFailed(tenant: String, reason: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "coregate", metricName: "verification_failures_total", helpText: "Failed checks by tenant and reason"),
+            labels: [("tenant", tenant), ("reason", reason)]
+        ).increment()
+    }
+
+    /// Counted when the answer is 200 or a direct run; a redelivered duplicate counts again.
+    func accepted(tenant: String, type: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "coregate", metricName: "events_total", helpText: "Events accepted by tenant and type"),
+            labels: [("tenant", tenant), ("type", type)]
+        ).increment()
+    }
+
+    func attempt(tenant: String, handler: String, report: AttemptReport) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "coregate", metricName: "handler_attempts_total", helpText: "Handler runs by outcome"),
+            labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.rawValue)]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "coregate", metricName: "handler_duration_seconds", helpText: "How long handlers run"),
+            labels: [("tenant", tenant), ("handler", handler)], buckets: Self.durationBuckets
+        ).record(report.duration)
+    }
+
+    /// The exposition text, with the queue's gauges read fresh from the store.
+    func scrape(store: Store, runningHandlers: Int) async -> [UInt8] {
+        registry.makeGauge(
+            descriptor: .init(namespace: "coregate", metricName: "handlers_running", helpText: "Handler processes running now")
+        ).set(Double(runningHandlers))
+        if let stats = try? await store.stats() {
+            for tenant in stats {
+                for state in DeliveryState.allCases where !state.isFinished {
+                    registry.makeGauge(
+                        descriptor: .init(namespace: "coregate", metricName: "queue_depth", helpText: "Unfinished deliveries by state"),
+                        labels: [("tenant", tenant.tenant), ("state", state.rawValue)]
+                    ).set(Double(tenant.deliveries[state] ?? 0))
+                }
+                registry.makeGauge(
+                    descriptor: .init(namespace: "coregate", metricName: "dead_letters", helpText: "Dead deliveries kept until replayed or purged"),
+                    labels: [("tenant", tenant.tenant)]
+                ).set(Double(tenant.deliveries[.dead] ?? 0))
+                registry.makeGauge(
+                    descriptor: .init(
+                        namespace: "coregate", metricName: "oldest_pending_age_seconds", helpText: "Age of the oldest waiting delivery"),
+                    labels: [("tenant", tenant.tenant)]
+                ).set(tenant.oldestPendingAge.map { Double($0.components.seconds) } ?? 0)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+
+    var summary: String {
+        let counts = answersByStatus.withLock { $0 }
+        let total = counts.values.reduce(0, +)
+        guard total > 0 else { return "0 requests" }
+        let parts = counts.keys.sorted().map { "\($0): \(counts[$0]!)" }
+        return "\(total) requests (\(parts.joined(separator: ", ")))"
+    }
+}
