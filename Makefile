@@ -5,7 +5,9 @@ PYTHON ?= python3
 BIN := .build/debug/coregate
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl openssl
-TEST_APT_PACKAGES := python3 python3-pip
+# The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh).
+EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
+TEST_APT_PACKAGES := python3-pip $(EXAMPLE_APT_PACKAGES)
 SECONDS ?= 60
 
 .PHONY: run test build deps test-deps unit e2e fuzz bench clean
@@ -28,6 +30,7 @@ build: deps
 	$(SWIFT) build --build-tests
 
 run: build
+	@$(MAKE) --no-print-directory deps EXTRA_APT="$(EXAMPLE_APT_PACKAGES)"
 	mkdir -p var
 	$(BIN) serve --tenants-dir tenants --state-dir var --listen 127.0.0.1:8080
 
