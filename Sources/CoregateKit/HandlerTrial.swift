@@ -1,0 +1,74 @@
+import CoregateDelivery
+import CoregateTenants
+import CoregateWhatsApp
+import Foundation
+import Logging
+
+/// `coregate run-handler`: one handler, run by hand on one event, exactly as the service runs it.
+///
+/// Nothing here builds an environment or starts a process: the invocation goes to the same
+/// `HandlerRunner`, which asks the same `HandlerEnvironment`, as the dispatcher's. Only the logger
+/// differs, so that the handler's stderr lines reach the terminal rather than the journal.
+public struct HandlerTrial: Sendable {
+    public let tenant: Tenant
+    public let handler: HandlerConfig
+    /// The service's `state_dir`; the handler gets its tenant's folder under it.
+    public let stateDir: String
+
+    public struct NotFound: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(configuration: Configuration, tenant tenantID: String, handler handlerName: String) throws(NotFound) {
+        guard let tenant = configuration.tenants.first(where: { $0.id == tenantID }) else {
+            let known = configuration.tenants.map(\.id).joined(separator: ", ")
+            throw NotFound(description: "no tenant \(tenantID); the tenants are: \(known)")
+        }
+        guard let handler = tenant.handlers.first(where: { $0.name == handlerName }) else {
+            let known = tenant.handlers.map(\.name).joined(separator: ", ")
+            throw NotFound(description: "tenant \(tenantID) has no handler \(handlerName); its handlers are: \(known)")
+        }
+        self.tenant = tenant
+        self.handler = handler
+        self.stateDir = configuration.global.stateDir
+    }
+
+    /// The events in a webhook body or in normalized events, as `EventLine.events(in:)` reads them.
+    public func events(in input: [UInt8]) throws(DecodeError) -> [EventLine] {
+        try EventLine.events(in: input, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+    }
+
+    /// Whether the service would give this event to the handler at all.
+    public func takes(_ event: EventLine) -> Bool {
+        handler.takes(eventType: event.type)
+    }
+
+    /// Runs the handler once; each line it writes to stderr is passed to `standardErrorLine` as it comes.
+    public func run(
+        _ event: EventLine, attempt: Int, standardErrorLine: @escaping @Sendable (String) -> Void
+    ) async -> HandlerResult {
+        let invocation = HandlerInvocation(
+            tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
+            attempt: attempt, stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: stateDir))
+        let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
+        return await HandlerRunner(logger: logger).run(invocation)
+    }
+}
+
+/// Hands each message on as a bare line: the runner logs one message per stderr line, and
+/// `run-handler` already says whose handler and which event they belong to.
+private struct LineLogHandler: LogHandler {
+    let emit: @Sendable (String) -> Void
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        // The handler's lines are logged at info; anything else is the runner's own word.
+        emit(event.level == .info ? event.message.description : "(coregate: \(event.message))")
+    }
+}
