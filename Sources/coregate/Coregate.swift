@@ -6,6 +6,6 @@ struct Coregate: AsyncParsableCommand {
         abstract: "A multi-tenant webhook gateway for WhatsApp Business numbers.",
         subcommands: [
             Serve.self, Check.self, Tenants.self, Events.self, Replay.self, Purge.self, Stats.self, Decode.self,
-            RunHandler.self,
+            RunHandler.self, SendTest.self,
         ])
 }
