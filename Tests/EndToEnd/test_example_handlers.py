@@ -1,0 +1,213 @@
+"""Every example in handlers/ through the real gateway: a webhook goes in, and each example's own
+effect is waited for: a CSV row, a file, a request to a local server, a line in the log.
+
+The examples run from the repository by absolute path, under their own shebang interpreters, so a
+missing interpreter or a broken example fails here."""
+import csv
+import json
+import os
+import subprocess
+import time
+
+from harness import BIN, FIXTURES, REPO, fixture_bytes, free_port, write_tenant
+from local_server import RecordingServer, wait_until
+
+HANDLERS = REPO / "handlers"
+
+# Each example and the test below that proves it works: a new example needs a test here.
+EXAMPLES = {
+    "echo-bot.py": "test_echo_bot_logs_the_text_and_replies_through_the_coreapp_api",
+    "log-status.sh": "test_receipts_land_in_a_csv_once_each",
+    "forward.sh": "test_forwarder_posts_the_event_as_it_came",
+    "opt-out.pl": "test_opt_out_keeps_a_list_of_customers_who_wrote_stop",
+    "contacts.js": "test_contacts_keeps_one_card_per_customer",
+    "helpdesk-ticket.rb": "test_helpdesk_ticket_asks_for_a_retry_until_the_helpdesk_is_up",
+}
+
+TENANT = '''sender = "on-premises"
+[delivery]
+backoff_initial = "100ms"
+backoff_max = "500ms"
+max_attempts = 50
+'''
+
+
+def handler(name, program, events, **env):
+    lines = [
+        "[[handlers]]",
+        f'name = "{name}"',
+        f"events = {json.dumps(events)}",
+        f"command = {json.dumps([str(HANDLERS / program)] + (['--reply'] if program == 'echo-bot.py' else []))}",
+        'timeout = "10s"',
+    ]
+    if env:
+        lines.append("env = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items()) + " }")
+    return "\n".join(lines) + "\n"
+
+
+def text_message(text, message_id, wa_id="15550100777"):
+    body = json.loads(fixture_bytes("onprem-inbound-text.json"))
+    body["contacts"][0]["wa_id"] = wa_id
+    message = body["messages"][0]
+    message.update({"from": wa_id, "id": message_id})
+    message["text"]["body"] = text
+    return json.dumps(body).encode()
+
+
+def state(workdir, *parts):
+    return workdir.joinpath("state", "tenants", "shop", *parts)
+
+
+def delivered(gw, handler_name, event_id):
+    """Whether the gateway's log says the handler is done with the event."""
+    return any(f"event_id={event_id} " in line and f"handler={handler_name} outcome=succeeded" in line
+               for line in gw.log().splitlines())
+
+
+def post_ok(gw, body):
+    status, answer, _ = gw.post("/webhooks/shop", body)
+    assert status == 200, answer
+    return json.loads(answer)
+
+
+def run_again(tenants, workdir, handler_name, fixture):
+    """Runs a handler by hand on an event it has already had, as a redelivery would."""
+    proc = subprocess.run(
+        [str(BIN), "run-handler", "--tenants-dir", str(tenants), "--state-dir", str(workdir / "state"),
+         "--tenant", "shop", "--handler", handler_name, str(FIXTURES / fixture)],
+        capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_every_example_is_executable_has_a_shebang_and_is_tested_here():
+    present = sorted(p.name for p in HANDLERS.iterdir())
+    assert present == sorted(EXAMPLES), "an example without a test (or a test without its example)"
+    for name, test in EXAMPLES.items():
+        path = HANDLERS / name
+        assert os.access(path, os.X_OK), f"{name} is not executable"
+        assert path.read_bytes().startswith(b"#!"), f"{name} has no #! line"
+        assert test in globals(), test
+
+
+def test_the_repository_tenants_check_without_a_single_warning():
+    proc = subprocess.run([str(BIN), "check", "--tenants-dir", str(REPO / "tenants")],
+                          capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning" not in proc.stdout, proc.stdout
+
+
+def test_echo_bot_logs_the_text_and_replies_through_the_coreapp_api(start, tenants, workdir):
+    with RecordingServer() as coreapp:
+        write_tenant(tenants, "shop", TENANT + handler(
+            "bot", "echo-bot.py", ["message.*"], COREAPP_URL=coreapp.url, COREAPP_TOKEN="example-token"))
+        gw = start()
+        post_ok(gw, fixture_bytes("onprem-inbound-text.json"))
+        # The bot's stderr line reaches the gateway's log, tagged with the handler.
+        wait_until(lambda: "message.text from Dana Whitlock: Hi! Is the Friday pickup slot still open?" in gw.log())
+        reply = coreapp.wait_for_requests(1)[0]
+        assert reply.path == "/v1/messages"
+        assert reply.headers["Authorization"] == "Bearer example-token"
+        assert json.loads(reply.body) == {
+            "to": "15550100777", "type": "text", "text": {"body": "You wrote: Hi! Is the Friday pickup slot still open?"}}
+        wait_until(lambda: delivered(gw, "bot", "msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"))
+        # An image is logged but not answered.
+        post_ok(gw, fixture_bytes("onprem-inbound-image-caption.json"))
+        wait_until(lambda: delivered(gw, "bot", "msg:ABEGFVVQAQd3AgoDkYBo3Do03y6W"))
+        assert "message.image from Priya Raman" in gw.log()
+        # The same text again, run by hand as a redelivery would run it, is not answered twice.
+        run_again(tenants, workdir, "bot", "onprem-inbound-text.json")
+        replied = state(workdir, "echo-bot-replied.txt")
+        assert replied.read_text().split() == ["msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"]
+        assert "example-token" not in gw.log()
+    assert len(coreapp.requests) == 1
+
+
+def test_receipts_land_in_a_csv_once_each(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT + handler("receipts", "log-status.sh", ["status.*", "error"]))
+    gw = start()
+    for fixture in ["onprem-status-delivered.json", "onprem-status-failed.json", "onprem-errors-notification.json"]:
+        post_ok(gw, fixture_bytes(fixture))
+    receipts = state(workdir, "receipts.csv")
+    wait_until(lambda: receipts.exists() and len(receipts.read_text().splitlines()) == 5)
+    # Different customers' events may run side by side, so rows come in any order.
+    rows = {row["event_id"]: row for row in csv.DictReader(receipts.open())}
+    assert rows.pop("status:gBEGFVVQAQd3Agkl_X-ICLLqTvu:delivered") == {
+        "event_id": "status:gBEGFVVQAQd3Agkl_X-ICLLqTvu:delivered", "occurred_at": "2024-06-14T15:46:44Z",
+        "status": "delivered", "message_id": "gBEGFVVQAQd3Agkl_X-ICLLqTvu", "recipient": "15550100777",
+        "error_code": ""}
+    failed = rows.pop("status:gBEGFVVQAQd3Agk099DdhSZAfq_:failed")
+    assert (failed["status"], failed["message_id"], failed["recipient"], failed["error_code"]) == (
+        "failed", "gBEGFVVQAQd3Agk099DdhSZAfq_", "447700900456", "470")
+    assert all(event_id.startswith("error:") for event_id in rows)
+    assert sorted((r["status"], r["occurred_at"], r["message_id"], r["error_code"]) for r in rows.values()) == [
+        ("error", "", "", "1014"), ("error", "", "", "400")]
+    # Delivered again (at least once), the same receipt is not written twice.
+    assert post_ok(gw, fixture_bytes("onprem-status-delivered.json"))["duplicates"] == 1
+    run_again(tenants, workdir, "receipts", "onprem-status-delivered.json")
+    assert len(receipts.read_text().splitlines()) == 5
+
+
+def test_forwarder_posts_the_event_as_it_came(start, tenants, workdir):
+    with RecordingServer() as downstream:
+        write_tenant(tenants, "shop", TENANT + handler(
+            "forward", "forward.sh", ["*"], FORWARD_URL=downstream.url + "/events"))
+        gw = start()
+        post_ok(gw, fixture_bytes("onprem-inbound-location.json"))
+        request = downstream.wait_for_requests(1)[0]
+    assert request.path == "/events"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-Coregate-Event-Id"] == "msg:ABEGFVVQAQd3AgoldHeEe-qfq_xT"
+    event = json.loads(request.body)
+    assert event["type"] == "message.location" and event["tenant"] == "shop"
+    assert event["message"]["location"]["latitude"] == 51.507412
+    assert request.body.endswith(b"}\n"), "the forwarded body is the event line as the handler read it"
+
+
+def test_opt_out_keeps_a_list_of_customers_who_wrote_stop(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT + handler("opt-out", "opt-out.pl", ["message.text"]))
+    gw = start()
+    listed = state(workdir, "opted-out.txt")
+    post_ok(gw, text_message("Stop!", "ABGGstop1", wa_id="15550100001"))
+    post_ok(gw, text_message("unsubscribe", "ABGGstop2", wa_id="15550100002"))
+    wait_until(lambda: listed.exists() and listed.read_text() == "15550100001\n15550100002\n")
+    post_ok(gw, text_message("START", "ABGGstart1", wa_id="15550100001"))
+    post_ok(gw, text_message("Will you stop by?", "ABGGother", wa_id="15550100003"))
+    wait_until(lambda: delivered(gw, "opt-out", "msg:ABGGstart1") and delivered(gw, "opt-out", "msg:ABGGother"))
+    assert "15550100001 opted back in" in gw.log()
+    assert listed.read_text() == "15550100002\n", "only a whole-word STOP opts out"
+
+
+def test_contacts_keeps_one_card_per_customer(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT + handler("contacts", "contacts.js", ["message.*"]))
+    gw = start()
+    post_ok(gw, fixture_bytes("onprem-inbound-image-caption.json"))  # Priya, 1718373101
+    post_ok(gw, fixture_bytes("onprem-inbound-location.json"))  # Priya again, later: 1718376002
+    card_path = state(workdir, "contacts", "447700900456.json")
+    wait_until(lambda: card_path.exists() and json.loads(card_path.read_text())["last_type"] == "message.location")
+    card = json.loads(card_path.read_text())
+    assert card == {
+        "wa_id": "447700900456", "name": "Priya Raman", "first_seen": "2024-06-14T13:51:41Z",
+        "last_seen": "2024-06-14T14:40:02Z", "last_type": "message.location",
+        "last_event": "msg:ABEGFVVQAQd3AgoldHeEe-qfq_xT"}
+
+
+def test_helpdesk_ticket_asks_for_a_retry_until_the_helpdesk_is_up(start, tenants, workdir):
+    port = free_port()
+    write_tenant(tenants, "shop", TENANT + handler(
+        "helpdesk", "helpdesk-ticket.rb", ["message.*"], HELPDESK_URL=f"http://127.0.0.1:{port}/api/tickets"))
+    gw = start()
+    post_ok(gw, fixture_bytes("onprem-inbound-text.json"))
+    # Nothing listens yet: the handler exits 75 and the queue keeps the event.
+    wait_until(lambda: "attempt 1: helpdesk unreachable" in gw.log())
+    wait_until(lambda: "handler=helpdesk outcome=retry-requested" in gw.log())
+    with RecordingServer(port=port) as helpdesk:
+        ticket = helpdesk.wait_for_requests(1)[0]
+        wait_until(lambda: delivered(gw, "helpdesk", "msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"))
+    assert len(helpdesk.requests) == 1, "one ticket, opened on the first attempt that reached the helpdesk"
+    assert ticket.path == "/api/tickets"
+    assert ticket.headers["Idempotency-Key"] == "msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"
+    body = json.loads(ticket.body)
+    assert body["subject"] == "WhatsApp text from Dana Whitlock"
+    assert body["body"] == "Hi! Is the Friday pickup slot still open?"
+    assert body["requester"] == "15550100777"
