@@ -90,6 +90,16 @@ def test_every_example_is_executable_has_a_shebang_and_is_tested_here():
         assert test in globals(), test
 
 
+def test_the_handler_guide_inlines_every_example_as_it_is():
+    guide = (REPO / "docs" / "handler-guide.md").read_text()
+    for name in EXAMPLES:
+        heading = f": `handlers/{name}`\n"
+        assert heading in guide, f"the guide has no section for {name}"
+        section = guide.split(heading, 1)[1]
+        code = section.split("```", 2)[1].split("\n", 1)[1]
+        assert code == (HANDLERS / name).read_text(), f"the guide's copy of {name} differs from the file"
+
+
 def test_the_repository_tenants_check_without_a_single_warning():
     proc = subprocess.run([str(BIN), "check", "--tenants-dir", str(REPO / "tenants")],
                           capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
