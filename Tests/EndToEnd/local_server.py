@@ -14,15 +14,6 @@ class Request:
     body: bytes
 
 
-def wait_until(predicate, timeout=15, interval=0.05):
-    """Polls `predicate` until it is true; fails the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {predicate.__code__.co_filename}:{predicate.__code__.co_firstlineno}")
-        time.sleep(interval)
-
-
 class RecordingServer:
     """Answers every request with `status` and a small JSON body, and keeps the requests."""
 

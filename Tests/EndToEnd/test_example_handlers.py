@@ -7,10 +7,9 @@ import csv
 import json
 import os
 import subprocess
-import time
 
-from harness import BIN, FIXTURES, REPO, fixture_bytes, free_port, write_tenant
-from local_server import RecordingServer, wait_until
+from harness import BIN, FIXTURES, REPO, cli, fixture_bytes, free_port, onprem_text, wait_until, write_tenant
+from local_server import RecordingServer
 
 HANDLERS = REPO / "handlers"
 
@@ -45,15 +44,6 @@ def handler(name, program, events, **env):
     return "\n".join(lines) + "\n"
 
 
-def text_message(text, message_id, wa_id="15550100777"):
-    body = json.loads(fixture_bytes("onprem-inbound-text.json"))
-    body["contacts"][0]["wa_id"] = wa_id
-    message = body["messages"][0]
-    message.update({"from": wa_id, "id": message_id})
-    message["text"]["body"] = text
-    return json.dumps(body).encode()
-
-
 def state(workdir, *parts):
     return workdir.joinpath("state", "tenants", "shop", *parts)
 
@@ -72,12 +62,8 @@ def post_ok(gw, body):
 
 def run_again(tenants, workdir, handler_name, fixture):
     """Runs a handler by hand on an event it has already had, as a redelivery would."""
-    proc = subprocess.run(
-        [str(BIN), "run-handler", "--tenants-dir", str(tenants), "--state-dir", str(workdir / "state"),
-         "--tenant", "shop", "--handler", handler_name, str(FIXTURES / fixture)],
-        capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
+    return cli("run-handler", "--tenant", "shop", "--handler", handler_name, str(FIXTURES / fixture),
+               tenants_dir=tenants, state_dir=workdir / "state")
 
 
 def test_every_example_is_executable_has_a_shebang_and_is_tested_here():
@@ -178,11 +164,11 @@ def test_opt_out_keeps_a_list_of_customers_who_wrote_stop(start, tenants, workdi
     write_tenant(tenants, "shop", TENANT + handler("opt-out", "opt-out.pl", ["message.text"]))
     gw = start()
     listed = state(workdir, "opted-out.txt")
-    post_ok(gw, text_message("Stop!", "ABGGstop1", wa_id="15550100001"))
-    post_ok(gw, text_message("unsubscribe", "ABGGstop2", wa_id="15550100002"))
+    post_ok(gw, onprem_text("ABGGstop1", sender="15550100001", text="Stop!"))
+    post_ok(gw, onprem_text("ABGGstop2", sender="15550100002", text="unsubscribe"))
     wait_until(lambda: listed.exists() and listed.read_text() == "15550100001\n15550100002\n")
-    post_ok(gw, text_message("START", "ABGGstart1", wa_id="15550100001"))
-    post_ok(gw, text_message("Will you stop by?", "ABGGother", wa_id="15550100003"))
+    post_ok(gw, onprem_text("ABGGstart1", sender="15550100001", text="START"))
+    post_ok(gw, onprem_text("ABGGother", sender="15550100003", text="Will you stop by?"))
     wait_until(lambda: delivered(gw, "opt-out", "msg:ABGGstart1") and delivered(gw, "opt-out", "msg:ABGGother"))
     assert "15550100001 opted back in" in gw.log()
     assert listed.read_text() == "15550100002\n", "only a whole-word STOP opts out"

@@ -5,8 +5,7 @@ from collections import Counter
 
 import pytest
 
-from harness import BIN, write_tenant
-from local_server import wait_until
+from harness import BIN, wait_until, write_tenant
 
 TYPES = ["message.text", "message.image", "message.document", "message.location", "message.reaction",
          "message.interactive", "status.sent", "status.delivered", "status.read", "status.failed", "error"]
