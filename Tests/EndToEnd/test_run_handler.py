@@ -101,15 +101,15 @@ def test_stdin_is_the_event_line_whatever_form_it_was_given_in(tenant, workdir):
     assert from_body == expected
 
 
-@pytest.mark.parametrize("script,status,outcome", [
-    ("exit 0", 0, "outcome: succeeded"),
-    ("exit 75", 75, "outcome: retry requested (exit 75)"),
-    ("exit 3", 1, "outcome: failed (exit 3)"),
-    ("kill -KILL $$", 1, "outcome: killed by signal 9"),
-    ("sleep 30", 1, "outcome: timed out"),
+@pytest.mark.parametrize("script,timeout,status,outcome", [
+    ("exit 0", "10s", 0, "outcome: succeeded"),
+    ("exit 75", "10s", 75, "outcome: retry requested (exit 75)"),
+    ("exit 3", "10s", 1, "outcome: failed (exit 3)"),
+    ("kill -KILL $$", "10s", 1, "outcome: killed by signal 9"),
+    ("sleep 30", "1s", 1, "outcome: timed out"),
 ])
-def test_exit_status_mirrors_the_outcome(tenant, workdir, script, status, outcome):
-    tenants = tenant(["/bin/sh", "-c", "echo 'said on stderr' >&2; echo out; " + script], timeout="300ms")
+def test_exit_status_mirrors_the_outcome(tenant, workdir, script, timeout, status, outcome):
+    tenants = tenant(["/bin/sh", "-c", "echo 'said on stderr' >&2; echo out; " + script], timeout=timeout)
     proc = run_handler(tenants, workdir, TEXT)
     assert proc.returncode == status, proc.stdout + proc.stderr
     assert outcome in proc.stdout.decode()
