@@ -13,6 +13,10 @@ public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension DecodeError {
+    init(_ syntax: JSONSyntaxError) {
+        self.init("invalid JSON: \(syntax.reason)" + (syntax.offset.map { " at byte \($0)" } ?? ""))
+    }
+
     /// A key from the body, made fit to quote in a one-line message: at most 40 characters,
     /// anything but printable ASCII (and the quote itself) shown as `?`.
     static func quotable(_ text: String) -> String {

@@ -40,7 +40,7 @@ public struct EventLine: Sendable, Equatable {
             // Not one JSON document: perhaps several events, one a line; if not, the whole input's
             // error is the one worth showing.
             guard let several = eventsPerLine(input) else {
-                throw DecodeError("invalid JSON: \(error.reason)" + (error.offset.map { " at byte \($0)" } ?? ""))
+                throw DecodeError(error)
             }
             return try all(several, belongTo: tenant)
         }

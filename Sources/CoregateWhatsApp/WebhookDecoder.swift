@@ -23,7 +23,7 @@ public enum WebhookDecoder {
         do {
             document = try JSONParser.parse(body)
         } catch {
-            throw DecodeError("invalid JSON: \(error.reason)" + (error.offset.map { " at byte \($0)" } ?? ""))
+            throw DecodeError(error)
         }
         guard case .object = document else {
             throw DecodeError("not a WhatsApp webhook: the body is not a JSON object")

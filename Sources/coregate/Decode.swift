@@ -37,7 +37,8 @@ struct Decode: AsyncParsableCommand {
     private func readBody() throws -> [UInt8] {
         if file == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read \(file)")
+            FileHandle.standardError.write(Data("coregate decode: cannot read \(file)\n".utf8))
+            throw ExitCode(66)  // EX_NOINPUT, apart from 1, which means the body was refused
         }
         return Array(data)
     }

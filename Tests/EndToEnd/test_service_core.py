@@ -321,3 +321,14 @@ def test_metrics_endpoint_answers_with_the_gateways_numbers(start, tenants, work
     assert "coregate_http_request_duration_seconds_bucket" in text and "coregate_handler_duration_seconds_bucket" in text
     assert gw.request("GET", "/metrics")[0] == 404, "metrics are not served on the webhook port"
     gw.kill()
+
+
+def test_a_request_head_over_max_header_is_refused(start, tenants, workdir):
+    write_tenant(tenants, "acme", ONPREM)
+    gw = start(config=limits_config(workdir, max_header="2KiB"))
+    body = fixture_bytes(TEXT)
+    head = (b"POST /webhooks/acme HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            + b"Content-Length: " + str(len(body)).encode() + b"\r\n")
+    reply = raw_exchange(gw.port, head + b"X-Padding: " + b"p" * 4096 + b"\r\n\r\n" + body)
+    assert reply.startswith(b"HTTP/1.1 4") and not reply.startswith(b"HTTP/1.1 200"), reply
+    assert raw_exchange(gw.port, head + b"X-Padding: " + b"p" * 512 + b"\r\n\r\n" + body).startswith(b"HTTP/1.1 200")

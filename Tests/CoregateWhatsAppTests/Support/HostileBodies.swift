@@ -1,6 +1,7 @@
 /// The large and pathological bodies of the shared `gen_malformed.py`, made here byte for byte
-/// the same way (default sizes: 8 MiB strings, depth 10 000, 100 000 messages, a 3 MiB limit), so
-/// the package tests them without Python or the shared folder. Each says what the decoder must do.
+/// as it makes them with its default sizes (8 MiB strings, depth 10 000, 100 000 messages, a 3 MiB
+/// limit), so the package tests them without Python or the shared folder. Only the gzip bodies are
+/// stood in for by a gzip header: the decoder never inflates. Each says what the decoder must do.
 struct HostileBody: Sendable, CustomStringConvertible {
     enum Outcome: Sendable, Equatable {
         /// Refused with a reason that starts with this.
