@@ -7,8 +7,11 @@ public enum ConfigLoader {
     ///
     /// Loading never stops at the first problem: every file is read so that `check` can list all of them.
     /// `environment` is where `env:` references and `CREDENTIALS_DIRECTORY` are looked up.
+    /// `loadTLS` reads the certificate, key and client CA once they are known to be readable; it
+    /// lives where the TLS library is, and its problems are placed here at the keys they name.
     public static func load(
-        globalFile: String?, overrides: ConfigOverrides, environment: [String: String]
+        globalFile: String?, overrides: ConfigOverrides, environment: [String: String],
+        loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
         var global = GlobalConfig()
         var globalProblems: [ConfigProblem] = []
@@ -20,16 +23,19 @@ public enum ConfigLoader {
             globalProblems += log.problems
         }
         globalProblems += GlobalFileParser.apply(overrides, to: &global)
-        globalProblems += GlobalFileParser.checkTLS(global, log: globalLog)
+        globalProblems += GlobalFileParser.checkTLS(global, log: globalLog, loadTLS: loadTLS)
 
-        let (tenants, tenantProblems) = loadTenants(in: global.tenantsDir, environment: environment)
+        let (tenants, tenantProblems) = loadTenants(
+            in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil)
         let problems = sortedByPlace(globalProblems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]) + tenantProblems
         guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
         return (Configuration(global: global, tenants: tenants), problems)
     }
 
     /// Every `*.toml` in `directory`, sorted by id. Dotfiles are skipped, as editors leave them behind.
-    static func loadTenants(in directory: String, environment: [String: String]) -> (tenants: [Tenant], problems: [ConfigProblem]) {
+    static func loadTenants(
+        in directory: String, environment: [String: String], mutualTLS: Bool
+    ) -> (tenants: [Tenant], problems: [ConfigProblem]) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -45,7 +51,7 @@ public enum ConfigLoader {
 
         let files = names.map { directory + "/" + $0 }
         let secrets = SecretResolver(environment: environment, configRoot: FilePaths.folder(of: directory))
-        let parser = TenantFileParser(secrets: secrets)
+        let parser = TenantFileParser(secrets: secrets, mutualTLS: mutualTLS)
         var parsedTenants: [ParsedTenant] = []
         var problems: [ConfigProblem] = []
         for file in files {

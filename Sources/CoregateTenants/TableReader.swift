@@ -41,6 +41,11 @@ final class TableReader {
         return number
     }
 
+    func bool(_ key: String) -> Bool? {
+        guard let value = present(key, required: false) else { return nil }
+        return convert(value, at: keyPath(key), expected: "true or false") { $0.bool }
+    }
+
     /// An array of strings; nil when absent or when any element is not a string.
     func strings(_ key: String, required: Bool = false) -> [(value: String, path: KeyPath)]? {
         guard let value = present(key, required: required),
