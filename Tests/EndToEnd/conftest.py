@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness import BIN, FIXTURES, REPO, Coregate, NotifySocket, fields, fixture_bytes, free_port, write_tenant  # noqa: F401
+from pki import PKI
 
 
 @pytest.fixture
@@ -29,7 +30,10 @@ def start(workdir, tenants):
     started = []
 
     def _start(**kwargs):
-        gw = Coregate(workdir, kwargs.pop("tenants_dir", tenants), **kwargs)
+        # A second gateway in one test gets its own folder for its notify socket and log.
+        run_dir = workdir / f"gateway{len(started)}" if started else workdir
+        run_dir.mkdir(exist_ok=True)
+        gw = Coregate(run_dir, kwargs.pop("tenants_dir", tenants), **kwargs)
         started.append(gw)
         gw.wait_ready()
         return gw
@@ -37,3 +41,9 @@ def start(workdir, tenants):
     yield _start
     for gw in started:
         gw.kill()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """One private CA for the whole run; tests ask it for the certificates they need."""
+    return PKI(tmp_path_factory.mktemp("pki"))
