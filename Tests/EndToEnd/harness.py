@@ -143,7 +143,8 @@ class Coregate:
         return self.request("POST", path, body, h, **options)
 
     def log(self):
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
     def signal(self, sig):
