@@ -25,6 +25,20 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def connect_when_listening(port, host="127.0.0.1", timeout=10):
+    """Connects once something listens on the port, and hangs up. Under systemd-socket-activate the
+    connection is also what starts the service, which then accepts it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class NotifySocket:
     """A datagram socket standing in for systemd's notification socket; records every message."""
 

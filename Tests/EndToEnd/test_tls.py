@@ -4,11 +4,10 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 
 import pytest
 
-from harness import BIN, FIXTURES, Coregate, TLSFiles, fields, fixture_bytes, free_port, write_tenant
+from harness import BIN, FIXTURES, Coregate, TLSFiles, connect_when_listening, fields, fixture_bytes, free_port, write_tenant
 
 ONPREM = 'sender = "on-premises"\n'
 BODY = FIXTURES / "onprem-inbound-text.json"
@@ -210,9 +209,9 @@ def test_socket_activated_sockets_choose_tls_by_name(workdir, tenants, pki, serv
         launcher=["systemd-socket-activate", "-l", f"127.0.0.1:{tls_port}", "-l", f"127.0.0.1:{plain_port}",
                   "--fdname=https:http", "-E", "NOTIFY_SOCKET=" + str(workdir / "notify.sock"), "-E", "PATH"])
     try:
-        # The first connection starts the service, which must then answer it.
-        assert curl(tls_port, "/webhooks/acme", pki.ca.cert) == (0, 200)
+        connect_when_listening(tls_port)
         gw.wait_ready()
+        assert curl(tls_port, "/webhooks/acme", pki.ca.cert) == (0, 200)
         plain = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", f"@{BODY}",
                                 f"http://127.0.0.1:{plain_port}/webhooks/acme"], capture_output=True, text=True, timeout=20)
         assert plain.stdout == "200"
@@ -229,8 +228,7 @@ def test_a_socket_named_https_without_a_certificate_stops_startup(workdir, tenan
         "systemd-socket-activate", "-l", f"127.0.0.1:{port}", "--fdname=https",
         "-E", "NOTIFY_SOCKET=" + str(workdir / "notify.sock"), "-E", "PATH"])
     try:
-        time.sleep(0.3)
-        subprocess.run(["curl", "-sS", "--max-time", "5", f"http://127.0.0.1:{port}/"], capture_output=True, timeout=20)
+        connect_when_listening(port)
         assert gw.proc.wait(15) == 1
         assert "is named for HTTPS, but tls_cert and tls_key are not set" in gw.log()
     finally:
