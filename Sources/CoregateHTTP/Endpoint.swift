@@ -14,5 +14,5 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         self.scheme = scheme
     }
 
-    public var description: String { "\(listener) \(scheme.rawValue)" }
+    public var description: String { "\(scheme.rawValue) on \(listener)" }
 }

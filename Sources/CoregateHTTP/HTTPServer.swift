@@ -38,15 +38,20 @@ public final class HTTPServer: Sendable {
     private let limits: HTTPLimits
     private let tls: SwappableTLSContext?
     private let responder: Responder
+    private let logger: Logger
     /// One per listener: a quiescing helper tracks exactly one server channel.
     private let quiescers = Mutex<[ServerQuiescingHelper]>([])
     private let connections: ConnectionCounter
 
     /// `tls` is needed only when some endpoint is `https`.
-    public init(group: any EventLoopGroup, limits: HTTPLimits, tls: SwappableTLSContext?, responder: @escaping Responder) {
+    public init(
+        group: any EventLoopGroup, limits: HTTPLimits, tls: SwappableTLSContext?, logger: Logger,
+        responder: @escaping Responder
+    ) {
         self.group = group
         self.limits = limits
         self.tls = tls
+        self.logger = logger
         self.responder = responder
         self.connections = ConnectionCounter(limit: limits.maxConnections)
     }
@@ -95,6 +100,7 @@ public final class HTTPServer: Sendable {
         let limits = self.limits
         let responder = self.responder
         let connections = self.connections
+        let logger = self.logger
         return ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -110,7 +116,8 @@ public final class HTTPServer: Sendable {
                         // The context is read here, once per connection: a reload's new certificate
                         // reaches new connections only. The handshake runs under the request
                         // handler's first deadline, so a client that never finishes it is dropped.
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current))
+                        try channel.pipeline.syncOperations.addHandlers(
+                            NIOSSLServerHandler(context: tls.current), TLSHandshakeFailureLogger(logger: logger))
                     }
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = limits.maxHeader

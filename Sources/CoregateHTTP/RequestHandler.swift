@@ -71,8 +71,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event {
-            peerCertificate = (try? context.pipeline.syncOperations.nioSSL_peerCertificate()).flatMap { $0.flatMap(PeerCertificate.init) }
+        if case TLSUserEvent.handshakeCompleted = event,
+            let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        {
+            peerCertificate = PeerCertificate(certificate)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -53,7 +53,7 @@ public enum Serve {
 
         let gateway = Gateway(configuration: configuration, logger: logger)
         let server = HTTPServer(
-            group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global), tls: tls,
+            group: MultiThreadedEventLoopGroup.singleton, limits: HTTPLimits(configuration.global), tls: tls, logger: logger,
             responder: { await gateway.handle($0) })
         let addresses: [String]
         do {

@@ -163,6 +163,7 @@ def test_mutual_tls_per_tenant(start, tenants, pki, server_cert):
     assert b"HTTP/1.1 401" in s_client(gw.port, ca, unpinned, request)
     refused = s_client(gw.port, ca, impostor, request)
     assert b"HTTP/1.1" not in refused and b"alert" in refused, refused
+    assert "TLS handshake failed" in gw.log() and "CERTIFICATE_VERIFY_FAILED" in gw.log()
     assert "reason=client_cert" in gw.log() and "tenant=byprint" in gw.log()
 
 
@@ -216,7 +217,7 @@ def test_socket_activated_sockets_choose_tls_by_name(workdir, tenants, pki, serv
                                 f"http://127.0.0.1:{plain_port}/webhooks/acme"], capture_output=True, text=True, timeout=20)
         assert plain.stdout == "200"
         assert curl(plain_port, "/webhooks/acme", pki.ca.cert)[1] == 0, "the plain socket must not speak TLS"
-        assert "fd 3 (https) https" in gw.log() and "fd 4 (http) http" in gw.log()
+        assert "https on fd 3 (https)" in gw.log() and "http on fd 4 (http)" in gw.log()
     finally:
         assert gw.stop() == 0
 
