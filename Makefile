@@ -4,7 +4,7 @@ SWIFT ?= swift
 PYTHON ?= python3
 BIN := .build/debug/coregate
 RELEASE_BIN := .build-release/release/coregate
-BENCH_SECONDS ?= 10
+BENCH_SECONDS ?= 5
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl openssl
 TEST_APT_PACKAGES := python3 python3-pip

@@ -4,10 +4,13 @@ socket named `https` and from one named `http` (socket activation), on keep-aliv
 and with a new connection (so a new TLS handshake) for every request.
 
 Run it with `make bench-https` (release build). The gateway logs at `warning`, so the numbers
-are the transport's and the pipeline's, not the log file's.
+are the transport's and the pipeline's, not the log file's. HTTP and HTTPS runs alternate and the
+median of the rounds is shown, so a burst of load from elsewhere on the machine does not land on
+one side only.
 """
 import argparse
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +41,8 @@ def wrk(url, script, seconds, connections, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating HTTP and HTTPS runs per kind of connection")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -64,11 +68,15 @@ def main():
             gw.wait_ready(timeout=60)
             urls = {"http": f"http://127.0.0.1:{http_port}/webhooks/bench",
                     "https": f"https://127.0.0.1:{https_port}/webhooks/bench"}
-            print(f"coregate {BIN}; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
-                  f"POST {FIXTURES.name}/onprem-inbound-text.json")
+            print(f"coregate {BIN}; wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, median of "
+                  f"{args.rounds} rounds, POST {FIXTURES.name}/onprem-inbound-text.json")
             print(f"{'connections':<16}{'http req/s':>12}{'https req/s':>13}{'https/http':>12}")
             for mode, script in scripts.items():
-                rates = {scheme: wrk(url, script, args.seconds, args.connections, args.threads) for scheme, url in urls.items()}
+                rounds = {scheme: [] for scheme in urls}
+                for _ in range(args.rounds):
+                    for scheme, url in urls.items():
+                        rounds[scheme].append(wrk(url, script, args.seconds, args.connections, args.threads))
+                rates = {scheme: statistics.median(values) for scheme, values in rounds.items()}
                 print(f"{mode:<16}{rates['http']:>12.0f}{rates['https']:>13.0f}{rates['https'] / rates['http']:>12.2f}")
         finally:
             status = gw.stop()
