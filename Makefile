@@ -3,6 +3,8 @@ SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
 BIN := .build/debug/coregate
+RELEASE_BIN := .build-release/release/coregate
+BENCH_SECONDS ?= 5
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl openssl
 # The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh).
@@ -10,7 +12,7 @@ EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
 TEST_APT_PACKAGES := python3-pip $(EXAMPLE_APT_PACKAGES)
 SECONDS ?= 60
 
-.PHONY: run test build deps test-deps unit e2e fuzz bench clean
+.PHONY: run test build deps test-deps unit e2e fuzz bench clean release bench-https
 
 # Installs only what is missing, and refreshes the package lists only when something is.
 deps:
@@ -46,5 +48,14 @@ e2e:
 fuzz:
 	Fuzz/run.sh $(SECONDS)
 
+# A release build of its own, so it never invalidates the debug build the tests use.
+release: deps
+	$(SWIFT) build -c release --scratch-path .build-release
+
+# HTTPS ingest requests/s beside plain HTTP, in one run of one gateway.
+bench-https: release
+	@$(MAKE) --no-print-directory deps EXTRA_APT="wrk python3"
+	COREGATE_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) Benchmarks/https.py --seconds $(BENCH_SECONDS)
+
 clean:
-	rm -rf .build var
+	rm -rf .build .build-release var

@@ -34,6 +34,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOExtras", package: "swift-nio-extras"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoregateTenants", dependencies: [
@@ -57,13 +58,14 @@ let package = Package(
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
             "CoregateStore", "CoregateDelivery",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "coregate", dependencies: [
-            "CoregateKit", "CoregateStore",
+            "CoregateKit", "CoregateStore", "CoregateWhatsApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CoregateTenantsTests", dependencies: ["CoregateTenants"],

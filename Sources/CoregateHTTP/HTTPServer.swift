@@ -3,6 +3,7 @@ import NIOCore
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Where the server listens: a socket systemd already bound, or an address to bind itself.
@@ -29,34 +30,45 @@ public enum Listener: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// HTTP/1.1 with keep-alive on every listener, each connection handled by a `RequestHandler`.
-/// Shutdown stops accepting at once and lets requests in flight finish.
+/// HTTP/1.1 with keep-alive on every listener, each connection handled by a `RequestHandler`,
+/// behind TLS on the `https` endpoints. Shutdown stops accepting at once and lets requests in
+/// flight finish.
 public final class HTTPServer: Sendable {
     private let group: any EventLoopGroup
     private let limits: HTTPLimits
+    private let tls: SwappableTLSContext?
     private let responder: Responder
+    private let logger: Logger
     /// One per listener: a quiescing helper tracks exactly one server channel.
     private let quiescers = Mutex<[ServerQuiescingHelper]>([])
     private let connections: ConnectionCounter
 
-    public init(group: any EventLoopGroup, limits: HTTPLimits, responder: @escaping Responder) {
+    /// `tls` is needed only when some endpoint is `https`.
+    public init(
+        group: any EventLoopGroup, limits: HTTPLimits, tls: SwappableTLSContext?, logger: Logger,
+        responder: @escaping Responder
+    ) {
         self.group = group
         self.limits = limits
+        self.tls = tls
+        self.logger = logger
         self.responder = responder
         self.connections = ConnectionCounter(limit: limits.maxConnections)
     }
 
-    /// Binds or adopts every listener; returns the local address of each, in order.
-    public func start(_ listeners: [Listener]) async throws -> [SocketAddress] {
+    /// Binds or adopts every endpoint's listener; returns the local address of each, in order.
+    public func start(_ endpoints: [Endpoint]) async throws -> [SocketAddress] {
         var addresses: [SocketAddress] = []
-        for listener in listeners {
+        for endpoint in endpoints {
+            precondition(endpoint.scheme == .http || self.tls != nil, "an https endpoint needs a TLS context")
+            let tls = endpoint.scheme == .https ? self.tls : nil
             let quiescing = ServerQuiescingHelper(group: group)
             quiescers.withLock { $0.append(quiescing) }
             let channel: any Channel
-            switch listener {
-            case .adopted(let fd, _): channel = try await bootstrap(quiescing).withBoundSocket(fd).get()
+            switch endpoint.listener {
+            case .adopted(let fd, _): channel = try await bootstrap(quiescing, tls: tls).withBoundSocket(fd).get()
             case .address(let host, let port):
-                channel = try await bootstrap(quiescing).bind(host: host, port: port).get()
+                channel = try await bootstrap(quiescing, tls: tls).bind(host: host, port: port).get()
             }
             if let address = channel.localAddress { addresses.append(address) }
         }
@@ -84,10 +96,11 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+    private func bootstrap(_ quiescing: ServerQuiescingHelper, tls: SwappableTLSContext?) -> ServerBootstrap {
         let limits = self.limits
         let responder = self.responder
         let connections = self.connections
+        let logger = self.logger
         return ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
@@ -99,6 +112,13 @@ public final class HTTPServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // The context is read here, once per connection: a reload's new certificate
+                        // reaches new connections only. The handshake runs under the request
+                        // handler's first deadline, so a client that never finishes it is dropped.
+                        try channel.pipeline.syncOperations.addHandlers(
+                            NIOSSLServerHandler(context: tls.current), TLSHandshakeFailureLogger(logger: logger))
+                    }
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = limits.maxHeader
                     decoderLimits.maxHeaderListSize = limits.maxHeader

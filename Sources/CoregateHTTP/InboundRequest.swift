@@ -12,11 +12,15 @@ public struct InboundRequest: Sendable {
     public var body: ByteBuffer
     /// The TCP peer; nil only for a Unix socket.
     public var peer: SocketAddress?
+    /// The client certificate, on a TLS connection whose client sent one (which then chains to
+    /// `client_ca`: the handshake refuses any other).
+    public var peerCertificate: PeerCertificate?
     /// `X-Request-Id` from the client when it sent a sane one, else generated; echoed in the answer.
     public var requestID: String
 
     public init(
-        method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer, peer: SocketAddress?, requestID: String
+        method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer, peer: SocketAddress?,
+        peerCertificate: PeerCertificate? = nil, requestID: String
     ) {
         self.method = method
         if let mark = uri.firstIndex(of: "?") {
@@ -29,6 +33,7 @@ public struct InboundRequest: Sendable {
         self.headers = headers
         self.body = body
         self.peer = peer
+        self.peerCertificate = peerCertificate
         self.requestID = requestID
     }
 }

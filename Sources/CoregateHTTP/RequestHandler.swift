@@ -1,5 +1,7 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import NIOTLS
 
 public typealias Responder = @Sendable (InboundRequest) async -> Answer
 
@@ -23,6 +25,9 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let responder: Responder
     private var state = State.idle
     private var deadline: Scheduled<Void>?
+    /// Read once, when the TLS handshake completes; a server never renegotiates, so it holds for
+    /// every request on the connection. Stays nil on plain HTTP.
+    private var peerCertificate: PeerCertificate?
 
     init(limits: HTTPLimits, responder: @escaping Responder) {
         self.limits = limits
@@ -65,6 +70,15 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event,
+            let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        {
+            peerCertificate = PeerCertificate(certificate)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
@@ -72,7 +86,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let request = InboundRequest(
             method: head.method, uri: head.uri, headers: head.headers, body: body,
-            peer: context.channel.remoteAddress, requestID: RequestID.from(head.headers))
+            peer: context.channel.remoteAddress, peerCertificate: peerCertificate, requestID: RequestID.from(head.headers))
         let responder = self.responder
         let promise = context.eventLoop.makePromise(of: Answer.self)
         promise.completeWithTask { await responder(request) }

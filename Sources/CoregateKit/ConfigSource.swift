@@ -1,5 +1,7 @@
+import CoregateHTTP
 import CoregateTenants
 import Foundation
+import NIOSSL
 
 /// Where configuration comes from: the same loader serves `check`, startup and every reload,
 /// so they can never disagree about what is valid.
@@ -21,6 +23,7 @@ public struct ConfigSource: Sendable {
         return ConfigSource(globalFile: fallback, overrides: overrides)
     }
 
+    /// The tenants and global settings, without reading the TLS files: enough to list tenants.
     public func load() -> (configuration: Configuration?, problems: [ConfigProblem]) {
         ConfigLoader.load(globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment)
     }
@@ -28,4 +31,29 @@ public struct ConfigSource: Sendable {
     public func loadGlobal() -> (global: GlobalConfig, problems: [ConfigProblem]) {
         ConfigLoader.loadGlobal(globalFile: globalFile, overrides: overrides)
     }
+
+    /// Everything `serve` runs on, TLS context included; `check` loads this too, so a certificate
+    /// that `serve` could not use fails `check` the same way.
+    public func loadForServing() -> (serving: ServingConfiguration?, problems: [ConfigProblem]) {
+        var tls: NIOSSLContext?
+        let (configuration, problems) = ConfigLoader.load(
+            globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment,
+            loadTLS: { global in
+                guard let certificate = global.tlsCert, let key = global.tlsKey else { return [] }
+                do throws(TLSFiles.Problem) {
+                    tls = try TLSFiles(certificateChain: certificate, privateKey: key, clientCA: global.clientCA).makeContext()
+                    return []
+                } catch {
+                    return [KeyedProblem(key: error.key, message: error.message)]
+                }
+            })
+        guard let configuration else { return (nil, problems) }
+        return (ServingConfiguration(configuration: configuration, tls: tls), problems)
+    }
+}
+
+/// A configuration with the TLS context its certificate and key make (nil without `tls_cert`).
+public struct ServingConfiguration: Sendable {
+    public var configuration: Configuration
+    public var tls: NIOSSLContext?
 }

@@ -134,7 +134,17 @@ extension VerificationInput {
             query: request.query,
             headers: request.headers.map { (name: $0.name, value: $0.value) },
             body: Array(buffer: request.body),
-            peerAddress: request.peer?.ipAddress.flatMap(CIDR.addressBytes))
+            peerAddress: request.peer?.ipAddress.flatMap(CIDR.addressBytes),
+            clientCertificate: request.peerCertificate.map(ClientCertificateInfo.init))
+    }
+}
+
+extension ClientCertificateInfo {
+    init(_ certificate: PeerCertificate) {
+        // RFC 4514 writes the most specific attribute first; a certificate stores it last.
+        let subject = DistinguishedName(
+            attributes: certificate.subject.reversed().map { DistinguishedName.Attribute(type: $0.type, value: $0.value) })
+        self.init(derEncoded: certificate.derEncoded, subject: subject)
     }
 }
 

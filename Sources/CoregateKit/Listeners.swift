@@ -2,12 +2,13 @@ import CoregateHTTP
 import CoregateSystemd
 import CoregateTenants
 
-/// The sockets to serve, split by purpose. Sockets from systemd win, and one named `metrics`
-/// (`FileDescriptorName=metrics`) serves Prometheus; the configured addresses are the fallback
-/// for a start by hand.
+/// The sockets to serve, split by purpose. Sockets from systemd win: one named `metrics`
+/// (`FileDescriptorName=metrics`) serves Prometheus, one whose name starts with `https` serves
+/// HTTPS, any other plain HTTP. Without them, the configured addresses are used, with TLS
+/// whenever a certificate is set.
 struct Listeners: CustomStringConvertible {
-    var webhooks: [Listener] = []
-    var metrics: [Listener] = []
+    var webhooks: [Endpoint] = []
+    var metrics: [Endpoint] = []
 
     struct Problem: Error {
         var message: String
@@ -15,11 +16,20 @@ struct Listeners: CustomStringConvertible {
 
     static let metricsName = "metrics"
 
-    static func find(_ global: GlobalConfig) -> Result<Listeners, Problem> {
+    static func find(_ global: GlobalConfig, servesTLS: Bool) -> Result<Listeners, Problem> {
         var found = Listeners()
         for socket in ListenSocket.inherited() {
             let listener = Listener.adopted(fd: socket.fd, name: socket.name)
-            if socket.name == metricsName { found.metrics.append(listener) } else { found.webhooks.append(listener) }
+            if socket.name == metricsName {
+                found.metrics.append(Endpoint(listener: listener, scheme: .http))
+                continue
+            }
+            let isHTTPS = socket.name.hasPrefix("https")
+            if isHTTPS && !servesTLS {
+                return .failure(Problem(
+                    message: "the socket \(socket.name) (fd \(socket.fd)) is named for HTTPS, but tls_cert and tls_key are not set"))
+            }
+            found.webhooks.append(Endpoint(listener: listener, scheme: isHTTPS ? .https : .http))
         }
         if found.webhooks.isEmpty {
             guard !global.listen.isEmpty else {
@@ -29,14 +39,14 @@ struct Listeners: CustomStringConvertible {
                 guard let listener = Listener.parse(address) else {
                     return .failure(Problem(message: "listen address \(address) is not HOST:PORT"))
                 }
-                found.webhooks.append(listener)
+                found.webhooks.append(Endpoint(listener: listener, scheme: servesTLS ? .https : .http))
             }
         }
         if let address = global.metricsListen {
             guard let listener = Listener.parse(address) else {
                 return .failure(Problem(message: "metrics_listen \(address) is not HOST:PORT"))
             }
-            found.metrics.append(listener)
+            found.metrics.append(Endpoint(listener: listener, scheme: .http))
         }
         return .success(found)
     }

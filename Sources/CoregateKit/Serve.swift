@@ -15,24 +15,32 @@ public enum Serve {
     /// Returns the process exit status: 0 after a clean drain, 1 when it could not start.
     public static func run(_ source: ConfigSource) async -> Int32 {
         let notifier = SystemdNotifier()
-        let (loaded, problems) = source.load()
-        let logger = LogSetup.bootstrap(level: loaded?.global.logLevel ?? source.overrides.logLevel ?? "info")
+        let (loaded, problems) = source.loadForServing()
+        let logger = LogSetup.bootstrap(
+            level: loaded?.configuration.global.logLevel ?? source.overrides.logLevel ?? "info")
         for problem in problems {
             logger.log(level: problem.severity == .error ? .error : .warning, "\(problem)")
         }
-        guard let configuration = loaded else {
+        guard let serving = loaded else {
             logger.critical("configuration is invalid; not starting (run `coregate check` for the full list)")
             notifier.status("configuration is invalid: \(problems.first { $0.severity == .error }.map { "\($0)" } ?? "")")
             return 1
         }
+        let configuration = serving.configuration
 
         let listeners: Listeners
-        switch Listeners.find(configuration.global) {
+        switch Listeners.find(configuration.global, servesTLS: serving.tls != nil) {
         case .success(let found): listeners = found
         case .failure(let problem):
             logger.critical("\(problem.message)")
             return 1
         }
+        let servesHTTPS = listeners.webhooks.contains { $0.scheme == .https }
+        if serving.tls != nil && !servesHTTPS {
+            logger.warning("tls_cert is set, but no socket systemd passed is named https: serving plain HTTP only")
+        }
+        // Only while HTTPS sockets are open does a reload have a certificate to replace.
+        let tls = servesHTTPS ? serving.tls.map(SwappableTLSContext.init) : nil
 
         let store: Store
         do {
@@ -59,15 +67,19 @@ public enum Serve {
             metrics: metrics, logger: logger)
         let eventLoops = MultiThreadedEventLoopGroup.singleton
         let limits = HTTPLimits(configuration.global)
-        let server = HTTPServer(group: eventLoops, limits: limits, responder: { await gateway.handle($0) })
-        let metricsServer = HTTPServer(group: eventLoops, limits: limits) { request in
+        let server = HTTPServer(
+            group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { await gateway.handle($0) })
+        let metricsServer = HTTPServer(group: eventLoops, limits: limits, tls: nil, logger: logger) { request in
             guard request.method == .GET, request.path == "/metrics" else { return .notFound }
             let text = await metrics.scrape(store: store, runningHandlers: slots.running)
             return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
         }
         let addresses: [String]
         do {
-            addresses = try await server.start(listeners.webhooks).map(\.hostAndPort)
+            let bound = try await server.start(listeners.webhooks)
+            addresses = zip(listeners.webhooks, bound).map { endpoint, address in
+                endpoint.scheme == .https ? "\(address.hostAndPort) (https)" : address.hostAndPort
+            }
             let metricsAddresses = try await metricsServer.start(listeners.metrics).map(\.hostAndPort)
             if !metricsAddresses.isEmpty { logger.info("metrics at /metrics", metadata: ["listening": "\(metricsAddresses)"]) }
         } catch {
@@ -85,13 +97,13 @@ public enum Serve {
             ])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
-        // Started in this order, stopped in reverse: the listener drains first, then the dispatcher
+        // Started in this order, stopped in reverse: the listeners drain first, then the dispatcher
         // lets running handlers finish, and the store is closed last, when nothing uses it.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     ReloadService(
-                        hangups: hangups, source: source, live: live, slots: slots, dispatcher: dispatcher,
+                        hangups: hangups, source: source, live: live, slots: slots, dispatcher: dispatcher, tls: tls,
                         status: status, notifier: notifier, logger: logger),
                     HeartbeatService(status: status, notifier: notifier, store: store, live: live, logger: logger),
                     DispatcherService(dispatcher: dispatcher),
@@ -110,7 +122,6 @@ public enum Serve {
         logger.info("stopped")
         return 0
     }
-
 }
 
 extension HTTPLimits {

@@ -7,11 +7,15 @@ public enum ConfigLoader {
     ///
     /// Loading never stops at the first problem: every file is read so that `check` can list all of them.
     /// `environment` is where `env:` references and `CREDENTIALS_DIRECTORY` are looked up.
+    /// `loadTLS` reads the certificate, key and client CA once they are known to be readable; it
+    /// lives where the TLS library is, and its problems are placed here at the keys they name.
     public static func load(
-        globalFile: String?, overrides: ConfigOverrides, environment: [String: String]
+        globalFile: String?, overrides: ConfigOverrides, environment: [String: String],
+        loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
-        let (global, globalProblems) = loadGlobal(globalFile: globalFile, overrides: overrides)
-        let (tenants, tenantProblems) = loadTenants(in: global.tenantsDir, environment: environment)
+        let (global, globalProblems) = loadGlobal(globalFile: globalFile, overrides: overrides, loadTLS: loadTLS)
+        let (tenants, tenantProblems) = loadTenants(
+            in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil)
         let problems = globalProblems + tenantProblems
         guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
         return (Configuration(global: global, tenants: tenants), problems)
@@ -19,7 +23,9 @@ public enum ConfigLoader {
 
     /// The global file and the flags alone. Operator commands that only need `state_dir` use this,
     /// so a broken tenant file never keeps an operator from looking at the queue.
-    public static func loadGlobal(globalFile: String?, overrides: ConfigOverrides) -> (global: GlobalConfig, problems: [ConfigProblem]) {
+    public static func loadGlobal(
+        globalFile: String?, overrides: ConfigOverrides, loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
+    ) -> (global: GlobalConfig, problems: [ConfigProblem]) {
         var global = GlobalConfig()
         var problems: [ConfigProblem] = []
         var globalLog: ProblemLog?
@@ -30,12 +36,14 @@ public enum ConfigLoader {
             problems += log.problems
         }
         problems += GlobalFileParser.apply(overrides, to: &global)
-        problems += GlobalFileParser.checkTLS(global, log: globalLog)
+        problems += GlobalFileParser.checkTLS(global, log: globalLog, loadTLS: loadTLS)
         return (global, sortedByPlace(problems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]))
     }
 
     /// Every `*.toml` in `directory`, sorted by id. Dotfiles are skipped, as editors leave them behind.
-    static func loadTenants(in directory: String, environment: [String: String]) -> (tenants: [Tenant], problems: [ConfigProblem]) {
+    static func loadTenants(
+        in directory: String, environment: [String: String], mutualTLS: Bool
+    ) -> (tenants: [Tenant], problems: [ConfigProblem]) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
@@ -51,7 +59,7 @@ public enum ConfigLoader {
 
         let files = names.map { directory + "/" + $0 }
         let secrets = SecretResolver(environment: environment, configRoot: FilePaths.folder(of: directory))
-        let parser = TenantFileParser(secrets: secrets)
+        let parser = TenantFileParser(secrets: secrets, mutualTLS: mutualTLS)
         var parsedTenants: [ParsedTenant] = []
         var problems: [ConfigProblem] = []
         for file in files {

@@ -24,3 +24,16 @@ public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible
         return "\(place): \(prefix)\(message)"
     }
 }
+
+/// A problem with one key of the global config, found where this module cannot look (the TLS
+/// library); the loader turns it into a `ConfigProblem` at that key's line.
+public struct KeyedProblem: Sendable, Equatable {
+    /// The global config's key, such as `tls_key`.
+    public var key: String
+    public var message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+}

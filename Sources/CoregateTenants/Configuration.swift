@@ -21,17 +21,19 @@ public struct ConfigOverrides: Sendable {
     public var listen: [String]?
     public var tlsCert: String?
     public var tlsKey: String?
+    public var clientCA: String?
     public var logLevel: String?
 
     public init(
         tenantsDir: String? = nil, stateDir: String? = nil, listen: [String]? = nil,
-        tlsCert: String? = nil, tlsKey: String? = nil, logLevel: String? = nil
+        tlsCert: String? = nil, tlsKey: String? = nil, clientCA: String? = nil, logLevel: String? = nil
     ) {
         self.tenantsDir = tenantsDir
         self.stateDir = stateDir
         self.listen = listen
         self.tlsCert = tlsCert
         self.tlsKey = tlsKey
+        self.clientCA = clientCA
         self.logLevel = logLevel
     }
 }

@@ -68,6 +68,7 @@ enum GlobalFileParser {
         }
         if let cert = overrides.tlsCert { config.tlsCert = FilePaths.absolute(cert) }
         if let key = overrides.tlsKey { config.tlsKey = FilePaths.absolute(key) }
+        if let clientCA = overrides.clientCA { config.clientCA = FilePaths.absolute(clientCA) }
         if let level = overrides.logLevel {
             if LogLevel(rawValue: level) == nil {
                 let allowed = LogLevel.allCases.map(\.rawValue).joined(separator: ", ")
@@ -80,8 +81,10 @@ enum GlobalFileParser {
     }
 
     /// Checks that need the file and the flags together: TLS takes a certificate and its key, and
-    /// each TLS file must be readable now rather than when the listener starts.
-    static func checkTLS(_ config: GlobalConfig, log: ProblemLog?) -> [ConfigProblem] {
+    /// each TLS file must be readable now rather than when the listener starts. Once they are,
+    /// `loadTLS` reads them as the server will, so a key that does not match its certificate is
+    /// found by `check` and a reload, not by the first client.
+    static func checkTLS(_ config: GlobalConfig, log: ProblemLog?, loadTLS: (GlobalConfig) -> [KeyedProblem]) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         func problem(_ key: String, _ message: String) {
             let path = KeyPath.root.appending(key)
@@ -99,6 +102,9 @@ enum GlobalFileParser {
             if let file, !FileManager.default.isReadableFile(atPath: file) {
                 problem(key, FileManager.default.fileExists(atPath: file) ? "cannot read \(file)" : "no such file \(file)")
             }
+        }
+        if problems.isEmpty && config.tlsCert != nil {
+            for found in loadTLS(config) { problem(found.key, found.message) }
         }
         return problems
     }

@@ -49,10 +49,13 @@ public struct VerifyConfig: Sendable, Equatable {
     public var bearer: Secret?
     public var allowFrom: [CIDR] = []
     public var verifyToken: Secret?
+    /// nil when the tenant does not ask for a TLS client certificate.
+    public var clientCertificate: ClientCertificateRule?
 
     public init(
         hmacSHA256: [Secret] = [], hmacHeader: String = "X-Hub-Signature-256", basic: BasicCredentials? = nil,
-        bearer: Secret? = nil, allowFrom: [CIDR] = [], verifyToken: Secret? = nil
+        bearer: Secret? = nil, allowFrom: [CIDR] = [], verifyToken: Secret? = nil,
+        clientCertificate: ClientCertificateRule? = nil
     ) {
         self.hmacSHA256 = hmacSHA256
         self.hmacHeader = hmacHeader
@@ -60,6 +63,7 @@ public struct VerifyConfig: Sendable, Equatable {
         self.bearer = bearer
         self.allowFrom = allowFrom
         self.verifyToken = verifyToken
+        self.clientCertificate = clientCertificate
     }
 }
 

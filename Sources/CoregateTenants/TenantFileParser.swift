@@ -8,6 +8,8 @@ struct ParsedTenant {
 /// Reads `tenants/<id>.toml` (SPEC §3, "A tenant file") into a Tenant with every secret resolved.
 struct TenantFileParser {
     var secrets: SecretResolver
+    /// Whether the global config sets `client_ca`, which a tenant's `client_cert` keys need.
+    var mutualTLS: Bool
 
     /// A path token shorter than this can be guessed by trying; `openssl rand -hex 16` gives 32.
     static let shortestSafeToken = 16
@@ -26,7 +28,7 @@ struct TenantFileParser {
         let path = parsePath(root, id: id)
         let pathToken = parsePathToken(root)
         let phoneNumberIDs = parsePhoneNumberIDs(root)
-        let verify = root.table("verify").map { VerifyTableParser.parse($0, secrets: secrets) } ?? VerifyConfig()
+        let verify = root.table("verify").map { VerifyTableParser.parse($0, secrets: secrets, mutualTLS: mutualTLS) } ?? VerifyConfig()
         let delivery = root.table("delivery").map(parseDelivery) ?? DeliveryConfig()
         let handlers = parseHandlers(root)
         root.reportUnknownKeys()
@@ -44,6 +46,7 @@ struct TenantFileParser {
 
     private static func hasAnyCheck(_ verify: VerifyConfig) -> Bool {
         !verify.hmacSHA256.isEmpty || verify.basic != nil || verify.bearer != nil || !verify.allowFrom.isEmpty
+            || verify.clientCertificate != nil
     }
 
     static func tenantID(fromFile file: String) -> String {

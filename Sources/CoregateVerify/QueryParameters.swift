@@ -1,3 +1,5 @@
+import CoregateTenants
+
 /// The parameters of a raw query string, decoded as HTML forms encode them: `%XX` escapes, and
 /// `+` for a space. Values stay bytes, so a token is compared exactly as it was sent.
 /// A parameter with a broken escape is left out, as if it had not been sent.

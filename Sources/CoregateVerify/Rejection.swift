@@ -9,6 +9,8 @@ public struct Rejection: Error, Sendable, Equatable, Hashable, CustomStringConve
         case signature
         case basic
         case bearer
+        /// No TLS client certificate, or not one the tenant pins.
+        case clientCertificate = "client_cert"
         /// A Cloud API handshake whose `hub.verify_token` is missing or wrong.
         case verifyToken = "verify_token"
         /// A Cloud API handshake that is not a subscription or carries no usable challenge.

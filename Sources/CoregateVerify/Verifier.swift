@@ -4,12 +4,14 @@ import CoregateTenants
 ///
 /// Every configured check must pass; an absent one is skipped. The source is checked first, so a
 /// request from a network that is not allowed learns `403` and nothing about its credentials;
-/// then Basic, bearer and the signature, each a `401`. A failure says only which check failed.
+/// then the client certificate, Basic, bearer and the signature, each a `401`. A failure says
+/// only which check failed.
 ///
 /// Built once per tenant when the config is loaded (it prepares the HMAC keys) and then shared.
 public struct Verifier: Sendable {
     private let trustedProxies: TrustedProxies
     private let source: SourceCheck?
+    private let clientCertificate: ClientCertificateCheck?
     private let basic: BasicCheck?
     private let bearer: BearerCheck?
     private let signature: SignatureCheck?
@@ -19,6 +21,7 @@ public struct Verifier: Sendable {
     public init(config: VerifyConfig, trustedProxies: [CIDR] = []) {
         self.trustedProxies = TrustedProxies(networks: trustedProxies)
         source = config.allowFrom.isEmpty ? nil : SourceCheck(allowed: config.allowFrom)
+        clientCertificate = config.clientCertificate.map(ClientCertificateCheck.init)
         basic = config.basic.map(BasicCheck.init)
         bearer = config.bearer.map(BearerCheck.init)
         signature = config.hmacSHA256.isEmpty
@@ -30,20 +33,27 @@ public struct Verifier: Sendable {
     public func verify(_ input: VerificationInput) -> Result<VerifiedRequest, Rejection> {
         let clientAddress = trustedProxies.clientAddress(of: input)
         if let source, !source.passes(clientAddress: clientAddress) { return .failure(Rejection(.source)) }
+        if let clientCertificate, !clientCertificate.passes(input.clientCertificate) {
+            return .failure(Rejection(.clientCertificate))
+        }
         if let basic, !basic.passes(input) { return .failure(Rejection(.basic)) }
         if let bearer, !bearer.passes(input) { return .failure(Rejection(.bearer)) }
         if let signature, !signature.passes(input) { return .failure(Rejection(.signature)) }
         return .success(VerifiedRequest(request: input, clientAddress: clientAddress))
     }
 
-    /// Answers a `GET`: the Cloud API's subscription handshake, after the source check.
-    /// Basic, bearer and the signature are not asked for: Meta's handshake carries none of them,
-    /// and the verify token is what authenticates it.
+    /// Answers a `GET`: the Cloud API's subscription handshake, after the source and client
+    /// certificate checks (both belong to the connection, which the handshake shares with the
+    /// webhooks). Basic, bearer and the signature are not asked for: Meta's handshake carries
+    /// none of them, and the verify token is what authenticates it.
     public func answerHandshake(_ input: VerificationInput) -> HandshakeAnswer {
         let query = QueryParameters(input.query)
         guard HandshakeCheck.isHandshake(query) else { return .notAHandshake }
         if let source, !source.passes(clientAddress: trustedProxies.clientAddress(of: input)) {
             return .rejected(Rejection(.source))
+        }
+        if let clientCertificate, !clientCertificate.passes(input.clientCertificate) {
+            return .rejected(Rejection(.clientCertificate))
         }
         return handshake.answer(query)
     }

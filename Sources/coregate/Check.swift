@@ -9,12 +9,12 @@ extension Coregate {
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            let (configuration, problems) = options.source.load()
+            let (serving, problems) = options.source.loadForServing()
             for problem in problems {
                 print(problem)
             }
-            guard let configuration else { throw ExitCode.failure }
-            print("ok: \(configuration.tenants.count) tenants")
+            guard let serving else { throw ExitCode.failure }
+            print("ok: \(serving.configuration.tenants.count) tenants")
         }
     }
 }

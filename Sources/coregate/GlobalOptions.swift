@@ -16,6 +16,15 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "HOST:PORT to listen on when systemd passes no sockets; repeatable (overrides listen).")
     var listen: [String] = []
 
+    @Option(name: .long, help: "PEM certificate chain: serve HTTPS (overrides tls_cert; needs --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "PEM private key of --tls-cert (overrides tls_key).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("client-ca"), help: "PEM CA that signs client certificates, for mutual TLS (overrides client_ca).")
+    var clientCA: String?
+
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical (overrides log_level).")
     var logLevel: String?
 
@@ -24,6 +33,6 @@ struct GlobalOptions: ParsableArguments {
             globalFile: config,
             overrides: ConfigOverrides(
                 tenantsDir: tenantsDir, stateDir: stateDir, listen: listen.isEmpty ? nil : listen,
-                tlsCert: nil, tlsKey: nil, logLevel: logLevel))
+                tlsCert: tlsCert, tlsKey: tlsKey, clientCA: clientCA, logLevel: logLevel))
     }
 }

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness import BIN, FIXTURES, REPO, Coregate, NotifySocket, fields, fixture_bytes, free_port, write_tenant  # noqa: F401
+from pki import PKI
 
 
 @pytest.fixture
@@ -29,6 +30,8 @@ def start(workdir, tenants):
     started = []
 
     def _start(**kwargs):
+        # Every gateway of a test shares its state folder, so a restart finds the queue it left;
+        # each gets its own notify socket and log (see Coregate.started).
         gw = Coregate(workdir, kwargs.pop("tenants_dir", tenants), **kwargs)
         started.append(gw)
         gw.wait_ready()
@@ -37,3 +40,9 @@ def start(workdir, tenants):
     yield _start
     for gw in started:
         gw.kill()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """One private CA for the whole run; tests ask it for the certificates they need."""
+    return PKI(tmp_path_factory.mktemp("pki"))

@@ -7,9 +7,11 @@ import http.client
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,6 +23,20 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def connect_when_listening(port, host="127.0.0.1", timeout=10):
+    """Connects once something listens on the port, and hangs up. Under systemd-socket-activate the
+    connection is also what starts the service, which then accepts it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            return
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class NotifySocket:
@@ -71,14 +87,35 @@ def fields(message):
     return dict(line.split("=", 1) for line in message.splitlines() if "=" in line)
 
 
+@dataclass
+class TLSFiles:
+    """What a TLS test serves with (`--tls-cert`, `--tls-key`, `--client-ca` when set) and what its clients trust."""
+    cert: Path
+    key: Path
+    trusted_ca: Path
+    client_ca: Path = None
+
+    def args(self):
+        args = ["--tls-cert", str(self.cert), "--tls-key", str(self.key)]
+        return args + (["--client-ca", str(self.client_ca)] if self.client_ca else [])
+
+    def client_context(self, client_cert=None):
+        """A client that checks the server against `trusted_ca` and presents `client_cert` (a (cert, key) pair) if given."""
+        context = ssl.create_default_context(cafile=str(self.trusted_ca))
+        if client_cert:
+            context.load_cert_chain(str(client_cert[0]), str(client_cert[1]))
+        return context
+
+
 class Coregate:
-    """One running gateway process."""
+    """One running gateway process; with `tls`, every `--listen` address serves HTTPS."""
 
     started = 0
 
-    def __init__(self, workdir, tenants_dir, port=None, config=None, extra_args=(), env=None, launcher=()):
+    def __init__(self, workdir, tenants_dir, port=None, config=None, extra_args=(), env=None, launcher=(), tls=None):
         self.workdir = Path(workdir)
         self.port = port or free_port()
+        self.tls = tls
         Coregate.started += 1
         self.notify = NotifySocket(self.workdir, f"notify-{Coregate.started}.sock")
         self.stderr_path = self.workdir / f"coregate-{Coregate.started}.stderr"
@@ -87,6 +124,8 @@ class Coregate:
             args += ["--config", str(config)]
         if not launcher:
             args += ["--listen", f"127.0.0.1:{self.port}"]
+        if tls:
+            args += tls.args()
         args += list(extra_args)
         base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NOTIFY_SOCKET": self.notify.path}
         base_env.update(env or {})
@@ -97,10 +136,17 @@ class Coregate:
         return self.notify.wait_for(lambda m: "READY=1" in m.splitlines(), timeout)
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
-    def request(self, method, path, body=None, headers=None, port=None, host="127.0.0.1", timeout=10):
-        conn = http.client.HTTPConnection(host, port or self.port, timeout=timeout)
+    def connection(self, port=None, host="127.0.0.1", timeout=10, client_cert=None):
+        """A keep-alive connection to the gateway: HTTPS when it serves TLS."""
+        if self.tls:
+            return http.client.HTTPSConnection(
+                host, port or self.port, timeout=timeout, context=self.tls.client_context(client_cert))
+        return http.client.HTTPConnection(host, port or self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, port=None, host="127.0.0.1", timeout=10, client_cert=None):
+        conn = self.connection(port, host, timeout, client_cert)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             resp = conn.getresponse()
@@ -108,13 +154,14 @@ class Coregate:
         finally:
             conn.close()
 
-    def post(self, path, body, headers=None):
+    def post(self, path, body, headers=None, **options):
         h = {"Content-Type": "application/json"}
         h.update(headers or {})
-        return self.request("POST", path, body, h)
+        return self.request("POST", path, body, h, **options)
 
     def log(self):
-        self.stderr.flush()
+        if not self.stderr.closed:
+            self.stderr.flush()
         return self.stderr_path.read_text(errors="replace")
 
     def signal(self, sig):

@@ -1,5 +1,5 @@
 /// The value of one hex digit, either case; nil for any other byte.
-func hexDigitValue(_ byte: UInt8) -> UInt8? {
+public func hexDigitValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
@@ -9,7 +9,7 @@ func hexDigitValue(_ byte: UInt8) -> UInt8? {
 }
 
 /// The bytes a hex string spells, either case; nil when it has an odd length or a non-hex byte.
-func decodeHex(_ text: some StringProtocol) -> [UInt8]? {
+public func decodeHex(_ text: some StringProtocol) -> [UInt8]? {
     let digits = Array(text.utf8)
     guard digits.count.isMultiple(of: 2) else { return nil }
     var bytes: [UInt8] = []
