@@ -6,9 +6,13 @@ BIN := .build/debug/coregate
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl openssl
 TEST_APT_PACKAGES := python3 python3-pip
+# The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
+# no system service is used, started or stopped.
+BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
+RELEASE_BIN := .build-release/release/coregate
 SECONDS ?= 60
 
-.PHONY: run test build deps test-deps unit e2e fuzz bench clean
+.PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps release clean
 
 # Installs only what is missing, and refreshes the package lists only when something is.
 deps:
@@ -43,5 +47,17 @@ e2e:
 fuzz:
 	Fuzz/run.sh $(SECONDS)
 
+# Benchmarks: the release build against adnanh/webhook, nginx and a C spawn loop, on this machine
+# in the same run; prints one summary (also in var/bench/summary.md). BENCH_ARGS="--quick" for a
+# smoke run, BENCH_ARGS="--only ingest" for one part. See docs/performance.md.
+bench-deps:
+	@$(MAKE) --no-print-directory deps EXTRA_APT="$(BENCH_APT_PACKAGES)"
+
+release: deps
+	$(SWIFT) build -c release --scratch-path .build-release
+
+bench: bench-deps release
+	COREGATE_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) Benchmarks/bench.py $(BENCH_ARGS)
+
 clean:
-	rm -rf .build var
+	rm -rf .build .build-release .build-bench var

@@ -3,10 +3,13 @@
  * the handler in its own process group with a small fixed environment, writes the event on stdin
  * and closes it, reads stdout to EOF, and reaps the child.
  *
- *   spawn_anchor -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]
+ *   spawn_anchor [-s] -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]
  *
  * JOBS threads each run that loop, so JOBS executions are in flight at once, like a tenant's
- * `concurrency`. Prints one line: "executions=N seconds=S per_second=R failures=F".
+ * `concurrency`. With -s the posix_spawn calls themselves are serialized behind one lock (the
+ * pipes, writes, reads and waits still overlap): that is how swift-subprocess spawns, on a single
+ * worker thread for the whole process, so this variant shows what that design alone costs.
+ * Prints one line: "executions=N seconds=S per_second=R failures=F".
  *
  * Built with gcc -O2 at bench time by Benchmarks/handlers.py. */
 #define _GNU_SOURCE
@@ -28,6 +31,8 @@ static char *event;
 static size_t event_len;
 static atomic_long remaining;
 static atomic_long failures;
+static int serialize;
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static char *handler_env[] = {
     "PATH=/usr/local/bin:/usr/bin:/bin", "COREGATE_TENANT=bench", "COREGATE_HANDLER=h",
@@ -51,7 +56,9 @@ static int run_once(void) {
     posix_spawnattr_setpgroup(&attr, 0);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
+    if (serialize) pthread_mutex_lock(&spawn_lock);
     int rc = posix_spawn(&pid, program_argv[0], &actions, &attr, program_argv, handler_env);
+    if (serialize) pthread_mutex_unlock(&spawn_lock);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     close(in[0]);
@@ -92,16 +99,17 @@ int main(int argc, char **argv) {
     long count = 2000;
     const char *input = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "j:n:i:")) != -1) {
+    while ((opt = getopt(argc, argv, "sj:n:i:")) != -1) {
         switch (opt) {
+        case 's': serialize = 1; break;
         case 'j': jobs = atoi(optarg); break;
         case 'n': count = atol(optarg); break;
         case 'i': input = optarg; break;
-        default: fprintf(stderr, "usage: %s -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]\n", argv[0]); return 2;
+        default: fprintf(stderr, "usage: %s [-s] -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]\n", argv[0]); return 2;
         }
     }
     if (optind >= argc || jobs < 1 || count < 1) {
-        fprintf(stderr, "usage: %s -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [-s] -j JOBS -n COUNT -i EVENT_FILE -- PROGRAM [ARGS...]\n", argv[0]);
         return 2;
     }
     program_argv = argv + optind;
