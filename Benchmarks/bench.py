@@ -48,6 +48,20 @@ def machine():
     }
 
 
+def fsync_ms(folder, count=200):
+    """Mean time of one 4 KiB O_DSYNC write where the state lives: the price of power_loss_safe."""
+    path = Path(folder) / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_DSYNC, 0o600)
+    try:
+        began = time.monotonic()
+        for _ in range(count):
+            os.write(fd, b"\0" * 4096)
+        return round((time.monotonic() - began) / count * 1000, 2)
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
 def loadavg():
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -77,6 +91,7 @@ def summary(results, info, log):
            f"Machine: {info['cpu']}, {info['memory_gib']} GiB, Linux {info['kernel']}; {info['swift']}; "
            f"commit {info['commit']}.",
            f"Anchors: {info['nginx']}; {info['webhook']}; {info['wrk']}.",
+           f"One 4 KiB O_DSYNC write in the temporary folder (where the benchmarks keep state): {info.get('fsync_ms', '?')} ms.",
            "Load average before/after each part: "
            + ", ".join(f"{k} {v.get('load_before', '?')}→{v['load_after']}" for k, v in log.items()) + ".", ""]
 
@@ -175,6 +190,8 @@ def main():
         "decode": [str(HERE / "decode" / "run.sh")] + (["--seconds", "1"] if args.quick else []),
     }
     info = machine()
+    import tempfile
+    info["fsync_ms"] = fsync_ms(tempfile.gettempdir())
     log = {}
     for part, cmd in parts.items():
         if args.only and part not in args.only:

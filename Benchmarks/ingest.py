@@ -6,7 +6,10 @@ On-Premises text message with a unique id, so coregate stores every one).
 Targets:
   coregate+handler  queue mode, one handler (/bin/true, concurrency 4) matching every event: the
                     dispatcher spawns handlers while wrk posts, as in production. Answer after commit.
-  coregate          queue mode, no handler: the store alone.
+  coregate          queue mode, no handler: the store alone (synchronous=NORMAL: a 200 survives a
+                    crash of the process, not a power loss).
+  coregate fsync    the same with `power_loss_safe = true` (synchronous=FULL: an fsync per group
+                    commit, so a 200 also survives a power loss).
   webhook           adnanh/webhook 2.8 (Debian), a hook running /bin/true per request in the
                     background (it answers before the command ends), no -verbose (Debian's default).
   nginx             `return 200` with an access log (Debian's default), worker_processes auto.
@@ -51,10 +54,10 @@ def measure(name, url, pid, connections, seconds, warmup, mode="unique", after=N
     return result
 
 
-def coregate_run(work, label, handler, connections, seconds, warmup, mode="unique"):
+def coregate_run(work, label, handler, connections, seconds, warmup, mode="unique", global_toml=None):
     gw = b.start_gateway(
         Path(work) / f"{label}-c{connections}-{mode}-{uuid.uuid4().hex[:6]}",
-        {"bench": b.tenant_toml(handler_command=handler)})
+        {"bench": b.tenant_toml(handler_command=handler)}, global_toml=global_toml)
     state = gw.workdir / "state"
 
     def after():
@@ -87,6 +90,8 @@ def main():
                 print(f"{c} connection(s):", flush=True)
                 rows.append(coregate_run(work, "coregate+handler", HANDLER, c, args.seconds, args.warmup))
                 rows.append(coregate_run(work, "coregate", None, c, args.seconds, args.warmup))
+                rows.append(coregate_run(work, "coregate fsync", None, c, args.seconds, args.warmup,
+                                         global_toml="power_loss_safe = true\n"))
                 rows.append(measure("webhook", webhook.url, webhook.pid, c, args.seconds, args.warmup))
                 rows.append(measure("nginx", nginx.url, nginx.pid, c, args.seconds, args.warmup))
             print("duplicates only:", flush=True)
