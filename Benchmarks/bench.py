@@ -105,6 +105,8 @@ def summary(results, info, log):
         for r in sorted(ingest["rows"], key=lambda r: (r["mode"] == "duplicate", r["connections"])):
             name = r["target"] + (" (all duplicates)" if r["mode"] == "duplicate" else "")
             extra = f" (backlog left {r['backlog_left']})" if "backlog_left" in r else ""
+            if "failed_commands" in r:
+                extra = f" ({r['failed_commands']} of {r['commands_started']} commands failed to start)"
             out.append(f"| {r['connections']} | {name}{extra} | {r['requests_per_s']:.0f} | {r['p50_us'] / 1000:.2f} | "
                        f"{r['p99_us'] / 1000:.2f} | {r['errors']} | {1e6 * r['server_cpu_s'] / max(1, r['requests']):.0f} |")
         out.append("")

@@ -204,7 +204,10 @@ class Webhook:
 
     Without `include-command-output-in-response`, webhook answers at once and runs the command in
     the background: the same shape as coregate's queue mode (accept, then run the handler), minus
-    the durable store. Run as Debian's unit runs it: no -verbose, so no per-request log.
+    the durable store. It logs to a file (-logfile, which is -verbose: a few lines per request,
+    as coregate and nginx log each request), because that log is the only place that says when
+    a command failed to start: webhook does not bound its background commands, and under load
+    they run out of file descriptors while the client has had its 200 (`failed_commands`).
     """
 
     def __init__(self, workdir, command="/bin/true"):
@@ -216,12 +219,29 @@ class Webhook:
             "response-message": '{"status":"accepted"}', "http-methods": ["POST"],
         }]))
         self.port = free_port()
+        self.log = self.dir / "webhook.log"
         self.proc = subprocess.Popen(
-            ["webhook", "-hooks", str(hooks), "-ip", "127.0.0.1", "-port", str(self.port), "-nopanic"],
+            ["webhook", "-hooks", str(hooks), "-ip", "127.0.0.1", "-port", str(self.port), "-nopanic",
+             "-logfile", str(self.log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         self.pid = self.proc.pid
         self.url = f"http://127.0.0.1:{self.port}/hooks/bench"
+
+    def counts(self):
+        """(commands started, finished, failed) so far, from the log; a failed one also finishes."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return text.count(" executing "), text.count(" finished handling "), text.count(" error occurred: ")
+
+    def settle(self, timeout=120):
+        """Waits until every command started has finished; returns how long that took."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout:
+            started, finished, _ = self.counts()
+            if finished >= started:
+                break
+            time.sleep(0.2)
+        return time.monotonic() - began
 
     def stop(self):
         stop_process(self.proc)

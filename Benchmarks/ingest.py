@@ -11,11 +11,12 @@ Targets:
   coregate fsync    the same with `power_loss_safe = true` (synchronous=FULL: an fsync per group
                     commit, so a 200 also survives a power loss).
   webhook           adnanh/webhook 2.8 (Debian), a hook running /bin/true per request in the
-                    background (it answers before the command ends), no -verbose (Debian's default).
+                    background (it answers before the command ends), logging to a file; the run
+                    counts the commands it failed to start (it does not bound them).
   nginx             `return 200` with an access log (Debian's default), worker_processes auto.
 Also, once: coregate+handler at 8 connections posting one body over and over (all duplicates).
 
-Server CPU is user+system time of the server process, its live children (nginx workers) and its
+Server CPU is user+system time, during the measured run only, of the server process, its live children (nginx workers) and its
 reaped children (coregate's handlers, webhook's commands), read from /proc around the measured run:
 CPU per request is steadier than requests/s on a machine shared with other work.
 
@@ -36,6 +37,22 @@ import benchlib as b  # noqa: E402
 HANDLER = ["/bin/true"]
 
 
+def webhook_run(webhook, connections, seconds, warmup):
+    """webhook runs its commands in the background, unbounded: before the measured run the
+    warm-up's commands must be done, and after it the run's own, to count how many failed."""
+    def after():
+        settle = webhook.settle()
+        started, _, failed = webhook.counts()
+        return {"commands_started": started - mark[0], "failed_commands": failed - mark[2],
+                "commands_done_after_s": settle}
+
+    run_id = uuid.uuid4().hex[:8]
+    b.wrk(webhook.url, connections, warmup, run_id + "w")
+    webhook.settle()
+    mark = webhook.counts()
+    return measure("webhook", webhook.url, webhook.pid, connections, seconds, 0, after=after)
+
+
 def measure(name, url, pid, connections, seconds, warmup, mode="unique", after=None):
     run_id = uuid.uuid4().hex[:8]
     if warmup:
@@ -50,7 +67,9 @@ def measure(name, url, pid, connections, seconds, warmup, mode="unique", after=N
     print(f"  {name:<18} c={connections:<3} {result['requests_per_s']:>9.0f} req/s  "
           f"p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:7.2f} ms  "
           f"errors {result['errors']}  server CPU {cpu:5.1f} s"
-          + (f"  backlog left {result['backlog_left']}" if "backlog_left" in result else ""), flush=True)
+          + (f"  backlog left {result['backlog_left']}" if "backlog_left" in result else "")
+          + (f"  commands failed {result['failed_commands']} of {result['commands_started']}, all done "
+             f"{result['commands_done_after_s']:.1f} s after the run" if "failed_commands" in result else ""), flush=True)
     return result
 
 
@@ -92,7 +111,7 @@ def main():
                 rows.append(coregate_run(work, "coregate", None, c, args.seconds, args.warmup))
                 rows.append(coregate_run(work, "coregate fsync", None, c, args.seconds, args.warmup,
                                          global_toml="power_loss_safe = true\n"))
-                rows.append(measure("webhook", webhook.url, webhook.pid, c, args.seconds, args.warmup))
+                rows.append(webhook_run(webhook, c, args.seconds, args.warmup))
                 rows.append(measure("nginx", nginx.url, nginx.pid, c, args.seconds, args.warmup))
             print("duplicates only:", flush=True)
             rows.append(coregate_run(work, "coregate+handler", HANDLER, 8, args.seconds, args.warmup, "duplicate"))
