@@ -10,9 +10,12 @@ APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl
 # The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh).
 EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
 TEST_APT_PACKAGES := python3-pip $(EXAMPLE_APT_PACKAGES)
+# The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
+# no system service is used, started or stopped.
+BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
 SECONDS ?= 60
 
-.PHONY: run test build deps test-deps unit e2e fuzz bench clean release bench-https
+.PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps bench-https release clean
 
 # Installs only what is missing, and refreshes the package lists only when something is.
 deps:
@@ -52,10 +55,19 @@ fuzz:
 release: deps
 	$(SWIFT) build -c release --scratch-path .build-release
 
+# Benchmarks: the release build against adnanh/webhook, nginx and a C spawn loop, on this machine
+# in the same run; prints one summary (also in var/bench/summary.md). BENCH_ARGS="--quick" for a
+# smoke run, BENCH_ARGS="--only ingest" for one part. See docs/performance.md.
+bench-deps:
+	@$(MAKE) --no-print-directory deps EXTRA_APT="$(BENCH_APT_PACKAGES)"
+
+bench: bench-deps release
+	COREGATE_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) Benchmarks/bench.py $(BENCH_ARGS)
+
 # HTTPS ingest requests/s beside plain HTTP, in one run of one gateway.
 bench-https: release
 	@$(MAKE) --no-print-directory deps EXTRA_APT="wrk python3"
 	COREGATE_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) Benchmarks/https.py --seconds $(BENCH_SECONDS)
 
 clean:
-	rm -rf .build .build-release var
+	rm -rf .build .build-release .build-bench .build-fuzz var

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Start-up and idle cost of `coregate serve`: time from exec to READY=1 with N tenant files,
-and the resident memory once idle. Prints a small table; run it with `make bench-startup`."""
+and the resident memory once idle. Prints a small table; `make bench` runs it on the release build."""
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -58,11 +59,17 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, nargs="+", default=[1, 1000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--results", help="folder for startup.json")
     args = parser.parse_args()
     print(f"{'tenants':>8} {'exec→READY=1 (median)':>22} {'idle RSS (median)':>18}")
+    rows = []
     for count in args.tenants:
         seconds, kib = measure(count, args.runs)
+        rows.append({"tenants": count, "ready_ms": seconds * 1000, "idle_rss_kib": kib})
         print(f"{count:>8} {seconds * 1000:>19.0f} ms {kib / 1024:>15.1f} MiB")
+    if args.results:
+        Path(args.results).mkdir(parents=True, exist_ok=True)
+        (Path(args.results) / "startup.json").write_text(json.dumps({"rows": rows, "runs": args.runs}, indent=2))
 
 
 if __name__ == "__main__":

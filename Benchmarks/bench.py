@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""`make bench`: every benchmark against the release build, then one summary.
+
+Each part runs as its own script (each also runs alone: see its --help) and leaves JSON in the
+results folder; the summary is built from those files and printed, and written beside them as
+summary.md, ready to paste into docs/performance.md.
+
+  ingest.py    wrk: coregate queue mode vs adnanh/webhook vs nginx `return 200`
+  backlog.py   a million-event backlog: fill rate, ingest on top of it, RSS while it drains
+  handlers.py  handler executions/s vs a C posix_spawn+pipe loop
+  startup.py   exec→READY=1 and idle RSS, 1 and 1,000 tenants
+  decode/      decoder throughput vs JSONSerialization (its own release build)
+
+--quick shortens every part (a smoke test of the scripts, not numbers to publish).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+
+    def version(cmd):
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            return (out.stdout + out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": f"{cpu}, {os.cpu_count()} cores", "memory_gib": round(mem_kib / 2**20, 1),
+        "kernel": platform.release(), "swift": version(["swift", "--version"]),
+        "wrk": version(["wrk", "-v"]), "nginx": version(["nginx", "-v"]), "webhook": version(["webhook", "-version"]),
+        "gcc": version(["gcc", "--version"]), "commit": version(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+    }
+
+
+def fsync_ms(folder, count=200):
+    """Mean time of one 4 KiB O_DSYNC write where the state lives: the price of power_loss_safe."""
+    path = Path(folder) / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_DSYNC, 0o600)
+    try:
+        began = time.monotonic()
+        for _ in range(count):
+            os.write(fd, b"\0" * 4096)
+        return round((time.monotonic() - began) / count * 1000, 2)
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
+def loadavg():
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def run(part, cmd, results, log):
+    print(f"\n=== {part} (load average {loadavg()}) ===", flush=True)
+    began = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
+    lines = []
+    for line in proc.stdout:
+        print(line, end="", flush=True)
+        lines.append(line)
+    rc = proc.wait()
+    log[part] = {"rc": rc, "seconds": round(time.monotonic() - began), "load_after": loadavg(), "output": "".join(lines)}
+    if rc != 0:
+        print(f"!!! {part} failed with exit status {rc}", flush=True)
+    return rc == 0
+
+
+def load(results, name):
+    path = Path(results) / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def summary(results, info, log):
+    out = [f"# coregate benchmarks, {info['date']}", "",
+           f"Machine: {info['cpu']}, {info['memory_gib']} GiB, Linux {info['kernel']}; {info['swift']}; "
+           f"commit {info['commit']}.",
+           f"Anchors: {info['nginx']}; {info['webhook']}; {info['wrk']}.",
+           f"One 4 KiB O_DSYNC write in the temporary folder (where the benchmarks keep state): {info.get('fsync_ms', '?')} ms.",
+           "Load average before/after each part: "
+           + ", ".join(f"{k} {v.get('load_before', '?')}→{v['load_after']}" for k, v in log.items()) + ".", ""]
+
+    ingest = load(results, "ingest")
+    if ingest:
+        out += ["## Durable ingest (queue mode), wrk on loopback, "
+                f"{ingest['seconds']} s per run after a {ingest['warmup']} s warm-up", "",
+                "| connections | target | req/s | p50 ms | p99 ms | errors | server CPU µs/req |",
+                "|---|---|---|---|---|---|---|"]
+        by = {(r["target"], r["connections"], r["mode"]): r for r in ingest["rows"]}
+        for r in sorted(ingest["rows"], key=lambda r: (r["mode"] == "duplicate", r["connections"])):
+            name = r["target"] + (" (all duplicates)" if r["mode"] == "duplicate" else "")
+            extra = f" (backlog left {r['backlog_left']})" if "backlog_left" in r else ""
+            if "failed_commands" in r:
+                extra = f" ({r['failed_commands']} of {r['commands_started']} commands failed to start)"
+            out.append(f"| {r['connections']} | {name}{extra} | {r['requests_per_s']:.0f} | {r['p50_us'] / 1000:.2f} | "
+                       f"{r['p99_us'] / 1000:.2f} | {r['errors']} | {1e6 * r['server_cpu_s'] / max(1, r['requests']):.0f} |")
+        out.append("")
+        out.append("Ratios (targets: coregate ≥ 5× webhook, ≥ 30% of nginx):")
+        out.append("")
+        for c in sorted({r["connections"] for r in ingest["rows"]}):
+            core, store, hook, nginx = (by.get((t, c, "unique")) for t in ("coregate+handler", "coregate", "webhook", "nginx"))
+            if core and store and hook and nginx:
+                out.append(
+                    f"- {c} connection(s): with a /bin/true handler **{core['requests_per_s'] / hook['requests_per_s']:.2f}×** "
+                    f"webhook and **{100 * core['requests_per_s'] / nginx['requests_per_s']:.0f}%** of nginx; "
+                    f"store only (no handler) {store['requests_per_s'] / hook['requests_per_s']:.2f}× webhook and "
+                    f"{100 * store['requests_per_s'] / nginx['requests_per_s']:.0f}% of nginx")
+        out.append("")
+
+    backlog = load(results, "backlog")
+    if backlog:
+        s = backlog["ingest_on_backlog"]
+        out += ["## A backlog of a million events", "",
+                f"- fill: {backlog['events_target']:,} events in {backlog['fill_seconds']:.1f} s = "
+                f"**{backlog['fill_events_per_s']:,.0f} events/s** ({backlog['batch']} messages per request); "
+                f"RSS {backlog['fill_rss_min_kib'] / 1024:.0f}–{backlog['fill_rss_max_kib'] / 1024:.0f} MiB; "
+                f"database {backlog['db_bytes'] / 2**20:.0f} MiB",
+                f"- single-message ingest over a backlog of {backlog['backlog_after_fill']:,}: "
+                f"**{s['requests_per_s']:,.0f} req/s**, p50 {s['p50_us'] / 1000:.2f} ms, p99 {s['p99_us'] / 1000:.2f} ms "
+                "(wrk, 8 connections)",
+                f"- drain (/bin/true, concurrency 16): {backlog['drained']:,} deliveries in {backlog['drain_seconds']:.0f} s "
+                f"= {backlog['drain_per_s']:,.0f}/s; **RSS {backlog['drain_rss_min_kib'] / 1024:.0f}–"
+                f"{backlog['drain_rss_max_kib'] / 1024:.0f} MiB** while draining; the whole backlog would take "
+                f"~{backlog['extrapolated_full_drain_s'] / 60:.0f} min at that rate (extrapolated, not measured)", ""]
+
+    handlers = load(results, "handlers")
+    if handlers:
+        out += [f"## Handler executions/s (/bin/true), {handlers['events']} events, median of {handlers['repeat']}", "",
+                "| concurrency | C posix_spawn loop | same, spawns serialized | queue, end to end | ratio | direct mode (wrk) | ratio |",
+                "|---|---|---|---|---|---|---|"]
+        for r in handlers["rows"]:
+            out.append(f"| {r['concurrency']} | {r['anchor_per_s']:.0f}/s | {r['anchor_serialized_per_s']:.0f}/s | "
+                       f"{r['queue_per_s']:.0f}/s | "
+                       f"**{r['queue_per_s'] / r['anchor_per_s']:.2f}** | {r['direct_per_s']:.0f}/s | "
+                       f"{r['direct_per_s'] / r['anchor_per_s']:.2f} |")
+        out.append("")
+
+    startup = load(results, "startup")
+    if startup:
+        out += [f"## Start-up and idle memory (median of {startup['runs']})", "",
+                "| tenant files | exec → READY=1 | idle RSS |", "|---|---|---|"]
+        for r in startup["rows"]:
+            out.append(f"| {r['tenants']} | {r['ready_ms']:.0f} ms | {r['idle_rss_kib'] / 1024:.1f} MiB |")
+        out.append("")
+
+    if "decode" in log:
+        out += ["## Decoder throughput (Benchmarks/decode)", "", "```"]
+        out += [line for line in log["decode"]["output"].splitlines()
+                if "events/s" in line or line.startswith(("mix:", "decode /"))]
+        out += ["```", ""]
+
+    failed = [k for k, v in log.items() if v["rc"] != 0]
+    if failed:
+        out += [f"**Failed parts: {', '.join(failed)}** (see the output above).", ""]
+    return "\n".join(out)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results", default=str(REPO / "var" / "bench"))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=["ingest", "backlog", "handlers", "startup", "decode"])
+    args = parser.parse_args()
+    results = Path(args.results)
+    results.mkdir(parents=True, exist_ok=True)
+    for old in results.glob("*.json"):
+        old.unlink()
+    py = sys.executable
+    r = ["--results", str(results)]
+    parts = {
+        "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
+        "backlog": [py, str(HERE / "backlog.py"), *r] + (["--events", "50000", "--drain", "10", "--wrk-seconds", "3"]
+                                                         if args.quick else []),
+        "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2"]
+                                                           if args.quick else []),
+        "startup": [py, str(HERE / "startup.py"), *r] + (["--runs", "1", "--tenants", "1", "100"] if args.quick else []),
+        "decode": [str(HERE / "decode" / "run.sh")] + (["--seconds", "1"] if args.quick else []),
+    }
+    info = machine()
+    import tempfile
+    info["fsync_ms"] = fsync_ms(tempfile.gettempdir())
+    log = {}
+    for part, cmd in parts.items():
+        if args.only and part not in args.only:
+            continue
+        before = loadavg()
+        run(part, cmd, results, log)
+        log[part]["load_before"] = before
+    text = summary(results, info, log)
+    (results / "summary.md").write_text(text + "\n")
+    (results / "log.json").write_text(json.dumps({"machine": info, "parts": log}, indent=2))
+    print("\n" + "=" * 78 + "\n" + text)
+    sys.exit(1 if any(v["rc"] for v in log.values()) else 0)
+
+
+if __name__ == "__main__":
+    main()

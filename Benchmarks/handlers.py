@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Handler executions per second through the gateway, beside a plain C posix_spawn+pipe loop
+(spawn_anchor.c, built here with gcc -O2) in the same run.
+
+Queue mode, end to end: --events events (On-Premises text messages, one contact each, so no
+per-contact lane holds another back) are posted in bodies of 500, and the clock runs from the
+first post until the store counts every delivery done (read from `delivery_count` in the SQLite
+file, a WAL reader beside the service). The handler is /bin/true; the anchor spawns the same
+program with a pipe on stdin (the event written, then EOF) and one on stdout (read to EOF), in its
+own process group, and reaps it: what the gateway's runner does, without the store, the claim,
+the logging and the async machinery. Parallelism matches: tenant `concurrency` = anchor threads.
+
+Direct mode: wrk (post.lua) at as many connections as the tenant's concurrency; each request
+runs the handler once before its answer, so requests/s = executions/s including HTTP.
+
+The anchor also runs with -s: its posix_spawn calls serialized behind one lock, as swift-subprocess
+does them (one spawning thread per process); the gap between the two shows what that costs.
+
+Each measurement runs --repeat times, interleaved with the anchor; the median is reported.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as b  # noqa: E402
+
+HANDLER = ["/bin/true"]
+FIXTURE = b.REPO / "Tests" / "CoregateWhatsAppTests" / "Resources" / "fixtures" / "onprem-inbound-text.json"
+
+
+def build_anchor(work):
+    exe = Path(work) / "spawn_anchor"
+    subprocess.run(["gcc", "-O2", "-pthread", "-o", str(exe), str(b.HERE / "spawn_anchor.c")], check=True)
+    return exe
+
+
+def anchor(exe, jobs, count, serialized=False):
+    out = subprocess.run([str(exe), *(["-s"] if serialized else []), "-j", str(jobs), "-n", str(count),
+                          "-i", str(FIXTURE), "--", *HANDLER],
+                         capture_output=True, text=True, check=True).stdout
+    fields = dict(kv.split("=") for kv in out.split())
+    if int(fields["failures"]):
+        raise RuntimeError(f"anchor failures: {out}")
+    return float(fields["per_second"])
+
+
+def queue_run(work, concurrency, count, batch=500):
+    gw = b.start_gateway(Path(work) / f"queue-{uuid.uuid4().hex[:6]}",
+                         {"bench": b.tenant_toml(handler_command=HANDLER, concurrency=concurrency)})
+    state = gw.workdir / "state"
+    run_id = uuid.uuid4().hex[:8]
+    bodies = [b.onprem_body(first, min(batch, count - first), run_id, contacts=count)
+              for first in range(0, count, batch)]
+    try:
+        began = time.monotonic()
+        for body in bodies:
+            status, answer = b.post(gw.url("/webhooks/bench"), body)
+            assert status == 200, answer
+        ingested = time.monotonic()
+        done_at_ingest = b.delivery_counts(state).get("done", 0)
+        while True:
+            counts = b.delivery_counts(state)
+            if counts.get("done", 0) + counts.get("dead", 0) >= count:
+                break
+            if time.monotonic() - began > 600:
+                raise RuntimeError(f"deliveries not done after 600 s: {counts}")
+            time.sleep(0.02)
+        finished = time.monotonic()
+        if counts.get("dead", 0) or counts.get("retrying", 0):
+            raise RuntimeError(f"handler failures: {counts}")
+        return {"end_to_end_per_s": count / (finished - began),
+                "drain_per_s": (count - done_at_ingest) / (finished - ingested),
+                "ingest_s": ingested - began, "total_s": finished - began}
+    finally:
+        gw.stop()
+
+
+def direct_run(work, concurrency, seconds):
+    gw = b.start_gateway(Path(work) / f"direct-{uuid.uuid4().hex[:6]}",
+                         {"bench": b.tenant_toml(handler_command=HANDLER, concurrency=concurrency, mode="direct")})
+    try:
+        b.wrk(gw.url("/webhooks/bench"), concurrency, 1, "warm")
+        result = b.wrk(gw.url("/webhooks/bench"), concurrency, seconds, uuid.uuid4().hex[:8])
+        if result["errors"]:
+            raise RuntimeError(f"direct mode errors: {result}")
+        return result
+    finally:
+        gw.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--direct-seconds", type=int, default=5)
+    parser.add_argument("--results", help="folder for handlers.json")
+    args = parser.parse_args()
+    b.require("gcc", "wrk")
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="coregate-handlers-") as work:
+        exe = build_anchor(work)
+        for c in args.concurrency:
+            anchors, serialized, queue, direct = [], [], [], []
+            for _ in range(args.repeat):
+                anchors.append(anchor(exe, c, args.events))
+                serialized.append(anchor(exe, c, args.events, serialized=True))
+                queue.append(queue_run(work, c, args.events))
+                direct.append(direct_run(work, c, args.direct_seconds)["requests_per_s"])
+                print(f"  concurrency {c}: anchor {anchors[-1]:.0f}/s (spawns serialized {serialized[-1]:.0f}/s), queue end to end "
+                      f"{queue[-1]['end_to_end_per_s']:.0f}/s (drain {queue[-1]['drain_per_s']:.0f}/s), "
+                      f"direct {direct[-1]:.0f}/s", flush=True)
+            row = {
+                "concurrency": c,
+                "anchor_per_s": statistics.median(anchors),
+                "anchor_serialized_per_s": statistics.median(serialized),
+                "queue_per_s": statistics.median(q["end_to_end_per_s"] for q in queue),
+                "queue_drain_per_s": statistics.median(q["drain_per_s"] for q in queue),
+                "direct_per_s": statistics.median(direct),
+                "samples": {"anchor": anchors, "anchor_serialized": serialized, "queue": queue, "direct": direct},
+            }
+            rows.append(row)
+
+    print()
+    print(table(rows))
+    b.save(args.results, "handlers", {"rows": rows, "events": args.events, "repeat": args.repeat})
+
+
+def table(rows):
+    lines = [f"{'concurrency':>11} {'C anchor/s':>10} {'(serial spawn)':>14} {'queue e2e/s':>11} {'ratio':>6} "
+             f"{'direct/s':>9} {'ratio':>6}"]
+    for r in rows:
+        lines.append(f"{r['concurrency']:>11} {r['anchor_per_s']:>10.0f} {r['anchor_serialized_per_s']:>14.0f} "
+                     f"{r['queue_per_s']:>11.0f} "
+                     f"{r['queue_per_s'] / r['anchor_per_s']:>6.2f} {r['direct_per_s']:>9.0f} "
+                     f"{r['direct_per_s'] / r['anchor_per_s']:>6.2f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
