@@ -52,6 +52,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+            // curl and others wait about a second for this before sending a large body.
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(
+                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
         case (.body(var chunk), .receiving(let head, var body)):
             guard body.readableBytes + chunk.readableBytes <= limits.maxBody else {
                 reject(context: context, head: head, answer: .payloadTooLarge)

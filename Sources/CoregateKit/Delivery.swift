@@ -42,7 +42,8 @@ struct Delivery: Sendable {
             logger.error("cannot store events", metadata: ["error": "\(error)"])
             return .storeUnavailable
         }
-        dispatcher.wake()
+        // Events no handler takes need no delivery, so they need not wake the dispatcher either.
+        if result.stored > 0 && newEvents.contains(where: { !$0.handlers.isEmpty }) { dispatcher.wake() }
         for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         logger.info(
             "stored", metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])

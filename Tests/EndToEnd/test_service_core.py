@@ -332,3 +332,20 @@ def test_a_request_head_over_max_header_is_refused(start, tenants, workdir):
     reply = raw_exchange(gw.port, head + b"X-Padding: " + b"p" * 4096 + b"\r\n\r\n" + body)
     assert reply.startswith(b"HTTP/1.1 4") and not reply.startswith(b"HTTP/1.1 200"), reply
     assert raw_exchange(gw.port, head + b"X-Padding: " + b"p" * 512 + b"\r\n\r\n" + body).startswith(b"HTTP/1.1 200")
+
+
+def test_expect_100_continue_is_answered_before_the_body(start, tenants):
+    write_tenant(tenants, "acme", ONPREM)
+    gw = start()
+    body = fixture_bytes(TEXT)
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+        s.sendall(b"POST /webhooks/acme HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                  + b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+        s.settimeout(2)
+        interim = s.recv(65536)
+        assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+        s.sendall(body)
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    assert b"HTTP/1.1 200" in reply, reply
