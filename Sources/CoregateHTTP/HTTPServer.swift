@@ -96,7 +96,9 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(counter: connections))
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option: at the socket level its number is SO_DEBUG, which
+            // needs CAP_NET_ADMIN, so a service without privileges would close every connection.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
