@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Synchronization
@@ -35,29 +34,32 @@ public final class HTTPServer: Sendable {
     private let group: any EventLoopGroup
     private let limits: HTTPLimits
     private let responder: Responder
-    /// One per listener: a quiescing helper tracks exactly one server channel.
-    private let quiescers = Mutex<[ServerQuiescingHelper]>([])
-    private let connections: ConnectionCounter
+    /// Each listening channel, and whether systemd owns its socket (it then outlives this process).
+    private let listeners = Mutex<[(channel: any Channel, adopted: Bool)]>([])
+    private let connections: ConnectionRegistry
 
     public init(group: any EventLoopGroup, limits: HTTPLimits, responder: @escaping Responder) {
         self.group = group
         self.limits = limits
         self.responder = responder
-        self.connections = ConnectionCounter(limit: limits.maxConnections)
+        self.connections = ConnectionRegistry(limit: limits.maxConnections)
     }
 
     /// Binds or adopts every listener; returns the local address of each, in order.
     public func start(_ listeners: [Listener]) async throws -> [SocketAddress] {
         var addresses: [SocketAddress] = []
         for listener in listeners {
-            let quiescing = ServerQuiescingHelper(group: group)
-            quiescers.withLock { $0.append(quiescing) }
             let channel: any Channel
+            let adopted: Bool
             switch listener {
-            case .adopted(let fd, _): channel = try await bootstrap(quiescing).withBoundSocket(fd).get()
+            case .adopted(let fd, _):
+                channel = try await bootstrap().withBoundSocket(fd).get()
+                adopted = true
             case .address(let host, let port):
-                channel = try await bootstrap(quiescing).bind(host: host, port: port).get()
+                channel = try await bootstrap().bind(host: host, port: port).get()
+                adopted = false
             }
+            self.listeners.withLock { $0.append((channel, adopted)) }
             if let address = channel.localAddress { addresses.append(address) }
         }
         return addresses
@@ -65,26 +67,41 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish for up to `grace`, and returns.
     /// Returns false when connections were still open at the end of the grace period.
+    ///
+    /// Every accepted connection is waited for, including one accepted a moment before accepting
+    /// stopped. A socket from systemd lives on in coregate.socket and holds new connections for
+    /// the next process, so a connection this process took and then dropped would be the only
+    /// request a restart loses. Such a listener therefore stops reading rather than closing until
+    /// the end: NIO closes a connection whose setup finishes after its listener closed (which is
+    /// also why NIO's ServerQuiescingHelper, which closes listeners first, is not used). A socket
+    /// coregate bound itself closes at once, so that new senders are refused, not kept waiting.
     public func shutdown(grace: Duration) async -> Bool {
-        let drained = quiescers.withLock { $0 }.map { quiescing in
-            let promise = group.next().makePromise(of: Void.self)
-            quiescing.initiateShutdown(promise: promise)
-            return promise.futureResult
-        }
-        let all = EventLoopFuture.andAllComplete(drained, on: group.next())
-        return await withTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask { (try? await all.get()) != nil }
-            tasks.addTask {
-                try? await Task.sleep(for: grace)
-                return false
+        let open = connections.beginStopping()
+        let listeners = self.listeners.withLock { $0 }
+        for listener in listeners {
+            if listener.adopted {
+                try? await listener.channel.setOption(.autoRead, value: false).get()
+            } else {
+                listener.channel.close(promise: nil)
             }
-            let first = await tasks.next() ?? false
-            tasks.cancelAll()
-            return first
         }
+        defer {
+            for listener in listeners where listener.adopted { listener.channel.close(promise: nil) }
+        }
+        for connection in open {
+            connection.eventLoop.execute {
+                connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+        }
+        let deadline = ContinuousClock.now + grace
+        while connections.count > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
     }
 
-    private func bootstrap(_ quiescing: ServerQuiescingHelper) -> ServerBootstrap {
+    private func bootstrap() -> ServerBootstrap {
         let limits = self.limits
         let responder = self.responder
         let connections = self.connections
@@ -92,8 +109,7 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(counter: connections))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(registry: connections))
                 }
             }
             // TCP_NODELAY is a TCP-level option: at the socket level its number is SO_DEBUG, which
@@ -108,6 +124,7 @@ public final class HTTPServer: Sendable {
                         withPipeliningAssistance: true, withErrorHandling: true,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(limits: limits, responder: responder))
+                    try channel.pipeline.syncOperations.addHandler(FirstRequestGrace(connections: connections), position: .first)
                 }
             }
     }
