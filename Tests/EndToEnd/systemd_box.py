@@ -39,10 +39,10 @@ class Box:
         path = self.folder / "console.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
 
-    def run(self, *command, check=True, timeout=30):
+    def run(self, *command, check=True, timeout=30, input=None):
         """Runs a command inside the box; returns the CompletedProcess (text)."""
         done = subprocess.run([str(BOOT), "run", str(self.folder), *command],
-                              capture_output=True, text=True, timeout=timeout)
+                              input=input, capture_output=True, text=True, timeout=timeout)
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         return done

@@ -177,6 +177,54 @@ def test_state_folder_is_the_only_place_handlers_can_write(box):
     assert box.run(*as_handler, "test -d /home/alice", check=False).returncode != 0, "ProtectHome= must hide /home"
 
 
+def sandbox_properties():
+    """The [Service] settings of coregate.service that make a process's sandbox, as systemd-run options."""
+    not_sandbox = {"Type", "ExecStart", "ExecReload", "WatchdogSec", "Restart", "RestartSec", "KillMode", "TimeoutStopSec"}
+    options, section = [], None
+    for line in (REPO / "systemd" / "coregate.service").read_text().splitlines():
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            if line.split("=", 1)[0] not in not_sandbox:
+                options += ["-p", line]
+    return options
+
+
+def run_as_handler(box, *command, stdin="", relaxed=()):
+    """Runs a command in a transient service with the sandbox of coregate.service, plus drop-in lines."""
+    relax = [option for line in relaxed for option in ("-p", line)]
+    return box.run("systemd-run", "--wait", "--pipe", "--quiet", "--collect", *sandbox_properties(), *relax,
+                   *command, input=stdin, check=False)
+
+
+def test_python_handler_keeps_a_sqlite_file_in_its_state_folder_under_the_sandbox(box):
+    handler = """
+import json, os, socket, sqlite3, sys
+event = json.load(sys.stdin)
+folder = os.path.join(os.environ["STATE_DIRECTORY"], "tenants", "acme")
+os.makedirs(folder, exist_ok=True)
+with sqlite3.connect(os.path.join(folder, "seen.sqlite")) as db:
+    db.execute("create table if not exists seen (id text)")
+    db.execute("insert into seen values (?)", (event["id"],))
+socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()  # it may reach the network
+print("stored", event["id"])
+"""
+    done = run_as_handler(box, "python3", "-c", handler, stdin='{"id": "wamid.1"}\n')
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "stored wamid.1"
+    assert box.path("/var/lib/coregate/tenants/acme/seen.sqlite").exists()
+
+
+def test_jit_memory_is_refused_until_the_documented_drop_in_allows_it(box):
+    # What Node.js and the JVM do at startup: ask for memory that is writable and executable.
+    jit = "import mmap; mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)"
+    assert run_as_handler(box, "python3", "-c", jit).returncode != 0
+    guide = (REPO / "docs" / "operator-guide.md").read_text()
+    assert "`MemoryDenyWriteExecute=no`" in guide
+    done = run_as_handler(box, "python3", "-c", jit, relaxed=["MemoryDenyWriteExecute=no"])
+    assert done.returncode == 0, done.stderr
+
+
 def test_stop_closes_the_socket_and_the_service(box):
     serving(box)
     box.systemctl("stop", "coregate.socket", "coregate.service")

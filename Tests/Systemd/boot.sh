@@ -147,7 +147,10 @@ cmd_stop() {
 cmd_run() {
   local pid
   pid=$(box_pid) || die "the box at $BOX is not running"
-  SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 exec nsenter -t "$pid" "${NSENTER[@]}" -- "$@"
+  # The box's own environment, not the caller's: a PATH into the caller's home (pyenv, say)
+  # would name programs that the units' sandbox hides.
+  exec nsenter -t "$pid" "${NSENTER[@]}" -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 TERM=dumb SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
 }
 
 # PID 1 of the new pid namespace, in new mount, uts, ipc and cgroup namespaces: builds the box's
