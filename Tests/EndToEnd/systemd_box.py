@@ -78,11 +78,16 @@ class Box:
         assert done.returncode == 0, f"make {target} failed:\n{done.stdout}{done.stderr}"
         return done.stdout
 
-    def install(self):
-        """Installs as an operator would, on a box that has never seen coregate, listening on a free port."""
-        for leftover in ("etc/coregate", "var/lib/coregate", "etc/systemd/system/coregate.socket.d",
-                         "etc/systemd/system/coregate.service.d"):
+    def forget_coregate(self):
+        """Hides whatever of coregate the host has installed: the box starts as a machine without it."""
+        for leftover in ("usr/local/bin/coregate", "etc/coregate", "var/lib/coregate",
+                         "etc/systemd/system/coregate.socket", "etc/systemd/system/coregate.service",
+                         "etc/systemd/system/coregate.socket.d", "etc/systemd/system/coregate.service.d"):
             subprocess.run(["rm", "-rf", str(self.path(leftover))], check=True)
+        self.systemctl("daemon-reload")
+
+    def install(self):
+        """`make install DESTDIR=` into the box's root, listening on a free port."""
         self.make("install", INSTALL_BIN=BIN)
         # The shipped port drop-in, pointed at a port that is free on this machine.
         example = (REPO / "systemd" / "coregate.socket.d" / "port.conf.example").read_text()

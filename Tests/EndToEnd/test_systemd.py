@@ -22,17 +22,24 @@ TEXT = fixture_bytes("onprem-inbound-text.json")
 
 
 @pytest.fixture
-def box():
+def bare_box():
+    """A booted box on which coregate was never installed."""
     must_be_root()
     folder = tempfile.mkdtemp(prefix="box-")
     b = Box(folder)
     b.start()
     try:
-        b.install()
+        b.forget_coregate()
         yield b
     finally:
         b.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def box(bare_box):
+    bare_box.install()
+    return bare_box
 
 
 def add_tenant(box, tenant_id, text=ONPREM):
@@ -244,6 +251,21 @@ def test_stop_timeout_outlasts_the_longest_handler_timeout():
     for tenant in (REPO / "tenants").glob("*.toml"):
         handler_timeouts += [int(t) for t in re.findall(r'^timeout = "(\d+)s"', tenant.read_text(), re.M)]
     assert stop_timeout > max(handler_timeouts) + request_grace
+
+
+def test_make_install_on_the_box_itself_creates_the_user_and_loads_the_units(bare_box):
+    # As an operator runs it: on the machine, no DESTDIR (the box sees the checkout through its overlay).
+    make = ["make", "--no-print-directory", "-C", str(REPO)]
+    bare_box.run(*make, "install", f"INSTALL_BIN={BIN}")
+    assert bare_box.run("getent", "passwd", "coregate").stdout.startswith("coregate:")
+    # Loaded without a daemon-reload by hand; not started, as 8443 is the host's port too.
+    assert bare_box.show("coregate.socket", "LoadState") == "loaded"
+    assert bare_box.show("coregate.service", "ExecStart").startswith("{ path=/usr/local/bin/coregate ;")
+
+    bare_box.run(*make, "uninstall")
+    assert bare_box.show("coregate.service", "LoadState") == "not-found"
+    assert not bare_box.path("/usr/local/bin/coregate").exists()
+    assert bare_box.path("/etc/coregate/coregate.toml").exists()
 
 
 def test_install_keeps_existing_configuration_and_uninstall_keeps_config_and_state(tmp_path):
