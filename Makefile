@@ -7,15 +7,22 @@ RELEASE_BIN := .build-release/release/coregate
 BENCH_SECONDS ?= 5
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl openssl
-# The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh).
+# The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh),
+# and what the systemd test boots systemd in namespaces with: unshare, nsenter, setpriv (util-linux), script (bsdutils).
 EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
-TEST_APT_PACKAGES := python3-pip $(EXAMPLE_APT_PACKAGES)
+TEST_APT_PACKAGES := python3-pip util-linux bsdutils $(EXAMPLE_APT_PACKAGES)
 # The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
 # no system service is used, started or stopped.
 BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
 SECONDS ?= 60
 
-.PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps bench-https release clean
+.PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps bench-https release clean install uninstall
+
+# `make install` installs a release build; INSTALL_BIN installs another binary instead (the
+# systemd test installs the debug build it already has rather than wait for a release build).
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_BIN ?= $(RELEASE_BIN)
 
 # Installs only what is missing, and refreshes the package lists only when something is.
 deps:
@@ -45,6 +52,7 @@ test: test-deps build unit e2e
 unit:
 	$(SWIFT) test --skip-build
 
+# Includes Tests/EndToEnd/test_systemd.py: a real systemd, `make install`, systemctl (needs root).
 e2e:
 	COREGATE_BIN=$(CURDIR)/$(BIN) $(PYTHON) -m pytest -q Tests/EndToEnd
 
@@ -53,7 +61,13 @@ fuzz:
 
 # A release build of its own, so it never invalidates the debug build the tests use.
 release: deps
-	$(SWIFT) build -c release --scratch-path .build-release
+	$(SWIFT) build -c release --product coregate --scratch-path .build-release
+
+install: $(if $(filter $(RELEASE_BIN),$(INSTALL_BIN)),release)
+	BIN=$(INSTALL_BIN) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) systemd/install.sh install
+
+uninstall:
+	PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) systemd/install.sh uninstall
 
 # Benchmarks: the release build against adnanh/webhook, nginx and a C spawn loop, on this machine
 # in the same run; prints one summary (also in var/bench/summary.md). BENCH_ARGS="--quick" for a

@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
@@ -39,9 +38,9 @@ public final class HTTPServer: Sendable {
     private let tls: SwappableTLSContext?
     private let responder: Responder
     private let logger: Logger
-    /// One per listener: a quiescing helper tracks exactly one server channel.
-    private let quiescers = Mutex<[ServerQuiescingHelper]>([])
-    private let connections: ConnectionCounter
+    /// Each listening channel, and whether systemd owns its socket (it then outlives this process).
+    private let listeners = Mutex<[(channel: any Channel, adopted: Bool)]>([])
+    private let connections: ConnectionRegistry
 
     /// `tls` is needed only when some endpoint is `https`.
     public init(
@@ -53,7 +52,7 @@ public final class HTTPServer: Sendable {
         self.tls = tls
         self.logger = logger
         self.responder = responder
-        self.connections = ConnectionCounter(limit: limits.maxConnections)
+        self.connections = ConnectionRegistry(limit: limits.maxConnections)
     }
 
     /// Binds or adopts every endpoint's listener; returns the local address of each, in order.
@@ -62,14 +61,17 @@ public final class HTTPServer: Sendable {
         for endpoint in endpoints {
             precondition(endpoint.scheme == .http || self.tls != nil, "an https endpoint needs a TLS context")
             let tls = endpoint.scheme == .https ? self.tls : nil
-            let quiescing = ServerQuiescingHelper(group: group)
-            quiescers.withLock { $0.append(quiescing) }
             let channel: any Channel
+            let adopted: Bool
             switch endpoint.listener {
-            case .adopted(let fd, _): channel = try await bootstrap(quiescing, tls: tls).withBoundSocket(fd).get()
+            case .adopted(let fd, _):
+                channel = try await bootstrap(tls: tls).withBoundSocket(fd).get()
+                adopted = true
             case .address(let host, let port):
-                channel = try await bootstrap(quiescing, tls: tls).bind(host: host, port: port).get()
+                channel = try await bootstrap(tls: tls).bind(host: host, port: port).get()
+                adopted = false
             }
+            self.listeners.withLock { $0.append((channel, adopted)) }
             if let address = channel.localAddress { addresses.append(address) }
         }
         return addresses
@@ -77,26 +79,41 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting, lets in-flight requests finish for up to `grace`, and returns.
     /// Returns false when connections were still open at the end of the grace period.
+    ///
+    /// Every accepted connection is waited for, including one accepted a moment before accepting
+    /// stopped. A socket from systemd lives on in coregate.socket and holds new connections for
+    /// the next process, so a connection this process took and then dropped would be the only
+    /// request a restart loses. Such a listener therefore stops reading rather than closing until
+    /// the end: NIO closes a connection whose setup finishes after its listener closed (which is
+    /// also why NIO's ServerQuiescingHelper, which closes listeners first, is not used). A socket
+    /// coregate bound itself closes at once, so that new senders are refused, not kept waiting.
     public func shutdown(grace: Duration) async -> Bool {
-        let drained = quiescers.withLock { $0 }.map { quiescing in
-            let promise = group.next().makePromise(of: Void.self)
-            quiescing.initiateShutdown(promise: promise)
-            return promise.futureResult
-        }
-        let all = EventLoopFuture.andAllComplete(drained, on: group.next())
-        return await withTaskGroup(of: Bool.self) { tasks in
-            tasks.addTask { (try? await all.get()) != nil }
-            tasks.addTask {
-                try? await Task.sleep(for: grace)
-                return false
+        let open = connections.beginStopping()
+        let listeners = self.listeners.withLock { $0 }
+        for listener in listeners {
+            if listener.adopted {
+                try? await listener.channel.setOption(.autoRead, value: false).get()
+            } else {
+                listener.channel.close(promise: nil)
             }
-            let first = await tasks.next() ?? false
-            tasks.cancelAll()
-            return first
         }
+        defer {
+            for listener in listeners where listener.adopted { listener.channel.close(promise: nil) }
+        }
+        for connection in open {
+            connection.eventLoop.execute {
+                connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+        }
+        let deadline = ContinuousClock.now + grace
+        while connections.count > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
     }
 
-    private func bootstrap(_ quiescing: ServerQuiescingHelper, tls: SwappableTLSContext?) -> ServerBootstrap {
+    private func bootstrap(tls: SwappableTLSContext?) -> ServerBootstrap {
         let limits = self.limits
         let responder = self.responder
         let connections = self.connections
@@ -105,11 +122,12 @@ public final class HTTPServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(counter: connections))
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimiter(registry: connections))
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option: at the socket level its number is SO_DEBUG, which
+            // needs CAP_NET_ADMIN, so a service without privileges would close every connection.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
@@ -126,6 +144,7 @@ public final class HTTPServer: Sendable {
                         withPipeliningAssistance: true, withErrorHandling: true,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(limits: limits, responder: responder))
+                    try channel.pipeline.syncOperations.addHandler(FirstRequestGrace(connections: connections), position: .first)
                 }
             }
     }

@@ -1,0 +1,73 @@
+import NIOCore
+
+/// Lets a connection accepted just before a graceful shutdown deliver its first request.
+///
+/// On shutdown, NIO's HTTP pipeline closes at once every connection with no request in progress.
+/// A connection accepted a moment before the listener closed usually has its request already
+/// waiting in the kernel, not yet read: closing it resets a sender whose connection the server
+/// took. Under systemd that turns `systemctl restart`, which the socket unit otherwise makes
+/// invisible to senders, into a failed delivery. So the shutdown signal is held back from a
+/// connection that has sent nothing yet, until its first bytes pass (the request is then in
+/// progress, and is answered before the connection closes) or a short grace ends.
+///
+/// A connection whose pipeline is set up after shutdown began may have missed the signal, so it
+/// also asks the registry when it is added. It sits first in the pipeline, so it sees raw bytes
+/// and the signal before the HTTP handlers, and passes the signal on once.
+final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let connections: ConnectionRegistry
+    private let grace: TimeAmount
+    private var receivedBytes = false
+    private var passedOn = false
+    private var heldBack: Scheduled<Void>?
+
+    init(connections: ConnectionRegistry, grace: TimeAmount = .seconds(1)) {
+        self.connections = connections
+        self.grace = grace
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if connections.isStopping { shouldQuiesce(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        heldBack?.cancel()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        receivedBytes = true
+        context.fireChannelRead(data)
+        // The request head is decoded by now, so the HTTP pipeline waits to answer it.
+        if heldBack != nil { passOn(context: context) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            shouldQuiesce(context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    private func shouldQuiesce(context: ChannelHandlerContext) {
+        guard !passedOn, heldBack == nil else { return }
+        if receivedBytes {
+            passOn(context: context)
+            return
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        heldBack = context.eventLoop.scheduleTask(in: grace) {
+            let (handler, context) = loopBound.value
+            handler.passOn(context: context)
+        }
+    }
+
+    private func passOn(context: ChannelHandlerContext) {
+        heldBack?.cancel()
+        heldBack = nil
+        passedOn = true
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+}
