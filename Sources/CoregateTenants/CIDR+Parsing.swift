@@ -34,6 +34,8 @@ extension CIDR {
 
     /// An address as the 16 bytes CIDR stores (IPv4 as `::ffff:a.b.c.d`); nil when `text` is not an address.
     public static func addressBytes(_ text: String) -> [UInt8]? {
+        // inet_pton stops at a NUL, so "1.2.3.4\0junk" would pass for 1.2.3.4.
+        guard !text.utf8.contains(0) else { return nil }
         if text.contains(":") {
             var address = in6_addr()
             guard inet_pton(AF_INET6, text, &address) == 1 else { return nil }

@@ -71,6 +71,11 @@ struct ValueParserTests {
         #expect(try CIDR(parsing: network).contains(bytes) == inside)
     }
 
+    @Test("text with a NUL is not an address, whatever comes before it", arguments: ["1.2.3.4\0junk", "::1\0x", "\0"])
+    func addressWithNUL(_ text: String) {
+        #expect(CIDR.addressBytes(text) == nil)
+    }
+
     @Test("tenant ids follow [a-z0-9][a-z0-9_-]{0,62}", arguments: [
         ("acme", true), ("a", true), ("0", true), ("acme_2-b", true), (String(repeating: "a", count: 63), true),
         ("", false), ("-acme", false), ("_acme", false), ("Acme", false), ("ac.me", false), ("ac me", false),

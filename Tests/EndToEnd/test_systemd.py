@@ -254,9 +254,15 @@ def test_stop_timeout_outlasts_the_longest_handler_timeout():
 
 
 def test_make_install_on_the_box_itself_creates_the_user_and_loads_the_units(bare_box):
-    # As an operator runs it: on the machine, no DESTDIR (the box sees the checkout through its overlay).
-    make = ["make", "--no-print-directory", "-C", str(REPO)]
-    bare_box.run(*make, "install", f"INSTALL_BIN={BIN}")
+    # As an operator runs it: on the machine, no DESTDIR. The box has a private /tmp, where CI's
+    # clone may live, so what install reads is copied into the box first.
+    checkout = bare_box.path("/opt/coregate-src")
+    for part in ("systemd", "docs", "tenants", "handlers"):
+        shutil.copytree(REPO / part, checkout / part, symlinks=True)
+    shutil.copy2(REPO / "Makefile", checkout / "Makefile")
+    shutil.copy2(BIN, checkout / "coregate")
+    make = ["make", "--no-print-directory", "-C", "/opt/coregate-src"]
+    bare_box.run(*make, "install", "INSTALL_BIN=/opt/coregate-src/coregate")
     assert bare_box.run("getent", "passwd", "coregate").stdout.startswith("coregate:")
     # Loaded without a daemon-reload by hand; not started, as 8443 is the host's port too.
     assert bare_box.show("coregate.socket", "LoadState") == "loaded"
