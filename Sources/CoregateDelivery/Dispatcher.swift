@@ -179,10 +179,3 @@ extension AttemptReport {
             signal: signal, stdout: stdout, stderrLines: result.standardErrorLineCount)
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -110,7 +110,7 @@ extension Store {
             """)
         try insert.execute(arguments: [
             claim.deliveryID, claim.round, claim.attempt, report.startedAt.storeMilliseconds,
-            report.duration.storeMilliseconds, report.outcome.rawValue, report.exitStatus, report.signal,
+            report.duration.milliseconds, report.outcome.rawValue, report.exitStatus, report.signal,
             Data(report.stdout), report.stderrLines,
         ])
     }

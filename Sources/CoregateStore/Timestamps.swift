@@ -11,7 +11,8 @@ extension Date {
 }
 
 extension Duration {
-    var storeMilliseconds: Int64 {
+    /// Whole milliseconds, as attempts are stored and as operators read them.
+    public var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 

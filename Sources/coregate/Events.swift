@@ -73,7 +73,7 @@ extension DeliveryState: ExpressibleByArgument {}
 extension AttemptRecord {
     var summary: String {
         var parts = ["round \(round) #\(number)", startedAt.rfc3339, outcome]
-        if let duration { parts.append("\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)ms") }
+        if let duration { parts.append("\(duration.milliseconds)ms") }
         if let exitStatus { parts.append("exit \(exitStatus)") }
         if let signal { parts.append("signal \(signal)") }
         if stderrLines > 0 { parts.append("\(stderrLines) stderr lines in the journal") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoregateDelivery
 import CoregateKit
+import CoregateStore
 import CoregateWhatsApp
 import Foundation
 
@@ -79,8 +80,7 @@ extension Coregate {
                 printOutput("\(label) → \(tenant)/\(handler), attempt \(attempt)")
                 let result = await trial.run(event, attempt: attempt) { line in printError("stderr: \(line)") }
                 ran += 1
-                let milliseconds = result.duration.components.seconds * 1000 + result.duration.components.attoseconds / 1_000_000_000_000_000
-                printOutput("outcome: \(result.outcome) in \(milliseconds) ms")
+                printOutput("outcome: \(result.outcome) in \(result.duration.milliseconds) ms")
                 let output = result.standardOutput
                 printOutput("stdout (\(output.count) bytes\(result.standardOutputTruncated ? ", cut at the limit" : "")):")
                 if !output.isEmpty {
