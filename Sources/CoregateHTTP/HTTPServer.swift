@@ -10,17 +10,6 @@ public enum Listener: Sendable, Equatable, CustomStringConvertible {
     case adopted(fd: Int32, name: String)
     case address(host: String, port: Int)
 
-    /// Parses `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:8080`).
-    public static func parse(_ text: String) -> Listener? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        return .address(host: host, port: port)
-    }
-
     public var description: String {
         switch self {
         case .adopted(let fd, let name): "fd \(fd) (\(name))"

@@ -36,17 +36,17 @@ struct Listeners: CustomStringConvertible {
                 return .failure(Problem(message: "no sockets were passed by systemd and no listen address is configured (--listen HOST:PORT)"))
             }
             for address in global.listen {
-                guard let listener = Listener.parse(address) else {
+                guard let (host, port) = ListenAddress.parse(address) else {
                     return .failure(Problem(message: "listen address \(address) is not HOST:PORT"))
                 }
-                found.webhooks.append(Endpoint(listener: listener, scheme: servesTLS ? .https : .http))
+                found.webhooks.append(Endpoint(listener: .address(host: host, port: port), scheme: servesTLS ? .https : .http))
             }
         }
         if let address = global.metricsListen {
-            guard let listener = Listener.parse(address) else {
+            guard let (host, port) = ListenAddress.parse(address) else {
                 return .failure(Problem(message: "metrics_listen \(address) is not HOST:PORT"))
             }
-            found.metrics.append(Endpoint(listener: listener, scheme: .http))
+            found.metrics.append(Endpoint(listener: .address(host: host, port: port), scheme: .http))
         }
         return .success(found)
     }
