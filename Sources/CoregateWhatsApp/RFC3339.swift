@@ -2,12 +2,12 @@ import Foundation
 
 /// RFC 3339 UTC timestamps (`2024-06-14T13:20:05Z`, `…:05.123Z`), computed directly from the
 /// Unix time: no formatter, locale or calendar object, so it is cheap, `Sendable` and always UTC.
-enum RFC3339 {
-    static func seconds(_ date: Date) -> String {
+public enum RFC3339 {
+    public static func seconds(_ date: Date) -> String {
         format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)), fraction: false)
     }
 
-    static func milliseconds(_ date: Date) -> String {
+    public static func milliseconds(_ date: Date) -> String {
         format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), fraction: true)
     }
 

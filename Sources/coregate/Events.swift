@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoregateKit
 import CoregateStore
+import CoregateWhatsApp
 import Foundation
 
 extension Coregate {
@@ -70,6 +71,10 @@ extension Coregate {
 
 extension DeliveryState: ExpressibleByArgument {}
 
+extension Date {
+    var rfc3339: String { RFC3339.seconds(self) }
+}
+
 extension AttemptRecord {
     var summary: String {
         var parts = ["round \(round) #\(number)", startedAt.rfc3339, outcome]
@@ -78,11 +83,5 @@ extension AttemptRecord {
         if let signal { parts.append("signal \(signal)") }
         if stderrLines > 0 { parts.append("\(stderrLines) stderr lines in the journal") }
         return parts.joined(separator: "  ")
-    }
-}
-
-extension Date {
-    var rfc3339: String {
-        formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
     }
 }
