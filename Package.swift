@@ -17,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
@@ -48,9 +47,10 @@ let package = Package(
         .target(name: "CoregateStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // posix_spawn with the options a handler needs, callable from any thread, and pidfd_open.
+        .target(name: "CSpawn"),
         .target(name: "CoregateDelivery", dependencies: [
-            "CoregateTenants", "CoregateStore",
-            .product(name: "Subprocess", package: "swift-subprocess"),
+            "CoregateTenants", "CoregateStore", "CSpawn",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoregateKit", dependencies: [

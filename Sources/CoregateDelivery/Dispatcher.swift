@@ -4,123 +4,323 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Runs the queue: claims due deliveries within the free handler slots, runs each handler, and
-/// records how it went. The store decides what is due (per-contact order, backoff), so this loop
-/// only matches claims to slots and never holds the backlog in memory.
+/// The delivery engine's I/O shell around ``SlotScheduler``: it feeds the scheduler what happened
+/// (events stored, runs finished, claims made, time passed) and carries out what it decides
+/// (claim deliveries, start handlers, wake direct requests).
+///
+/// One loop owns every queue write after ingest: each round is at most one store transaction,
+/// ``Store/settle(_:claims:now:)``, which records every run that finished since the last round
+/// and claims deliveries for every slot the scheduler reserved. Nothing due and nothing finished
+/// means no transaction at all; the loop sleeps until it is rung or a retry falls due.
+///
+/// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:timeout:)``).
 public final class Dispatcher: Sendable {
     private let store: Store
     private let runner: HandlerRunner
-    private let slots: HandlerSlots
-    private let configuration: @Sendable () -> Configuration
     private let logger: Logger
     private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
+    /// A run put off because the gateway was short of resources (not an attempt).
+    private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
     private let doorbell = Doorbell()
-    private let stopping = Atomic<Bool>(false)
+    private let state: Mutex<State>
+    /// Another process (the CLI's `replay`) may queue work; the store is asked this often.
+    static let resynchronizeEvery = Duration.seconds(5)
+    /// A handler the gateway could not start for lack of resources is tried again after this.
+    static let shortagePause: TimeInterval = 1
 
-    /// `configuration` is read at every round, so a reload's limits and handlers apply at once.
-    public init(
-        store: Store, runner: HandlerRunner, slots: HandlerSlots,
-        configuration: @escaping @Sendable () -> Configuration, logger: Logger,
-        attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in }
-    ) {
-        self.attemptObserver = attemptObserver
-        self.store = store
-        self.runner = runner
-        self.slots = slots
-        self.configuration = configuration
-        self.logger = logger
+    private struct State {
+        var scheduler: SlotScheduler
+        var tenants: [String: Tenant]
+        var stateDir: String
+        var finished: [FinishedRun] = []
+        var inFlight = 0
+        var stopping = false
+        var directWaiters: [SlotScheduler.WaiterID: CheckedContinuation<Bool, Never>] = [:]
+        var nextWaiter: SlotScheduler.WaiterID = 0
+        /// Direct requests numbered but not yet asked for (their continuation is being made).
+        var unregistered: Set<SlotScheduler.WaiterID> = []
+        /// Of those, the ones that gave up already: they must not be asked for at all.
+        var gaveUp: Set<SlotScheduler.WaiterID> = []
+
+        init(_ configuration: Configuration) {
+            scheduler = SlotScheduler(total: 0, concurrency: [:])
+            tenants = [:]
+            stateDir = ""
+            _ = configure(configuration)
+        }
+
+        mutating func configure(_ configuration: Configuration) -> SlotScheduler.Decisions {
+            tenants = Dictionary(configuration.tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            stateDir = configuration.global.stateDir
+            return scheduler.configure(
+                total: configuration.global.concurrency, concurrency: tenants.mapValues(\.delivery.concurrency))
+        }
+
+        /// Hands each granted direct request its continuation, to resume outside the lock.
+        mutating func granted(_ decisions: SlotScheduler.Decisions) -> [CheckedContinuation<Bool, Never>] {
+            decisions.directGranted.compactMap { directWaiters.removeValue(forKey: $0) }
+        }
     }
 
-    /// There may be new work: events were stored, or the configuration changed.
-    public func wake() {
+    private struct FinishedRun {
+        var settlement: Settlement
+        var followUp: SlotScheduler.FollowUp
+    }
+
+    public init(
+        store: Store, runner: HandlerRunner, configuration: Configuration, logger: Logger,
+        attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
+        deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in }
+    ) {
+        self.deferralObserver = deferralObserver
+        self.store = store
+        self.runner = runner
+        self.logger = logger
+        self.attemptObserver = attemptObserver
+        self.state = Mutex(State(configuration))
+    }
+
+    /// Handler processes running now, queue and direct together.
+    public var running: Int { state.withLock { $0.scheduler.runningCount } }
+
+    /// A reload: new limits and handlers apply to the next runs.
+    public func configure(_ configuration: Configuration) {
+        resume(state.withLock { state in state.granted(state.configure(configuration)) })
         doorbell.ring()
+    }
+
+    /// Deliveries were stored for these tenants.
+    public func wake(tenants: some Sequence<String>) {
+        let (granted, claims) = state.withLock { state in
+            let granted = state.granted(state.scheduler.workArrived(for: tenants))
+            return (granted, state.scheduler.hasClaims)
+        }
+        resume(granted)
+        if claims { doorbell.ring() }
     }
 
     /// Stops claiming; deliveries already running finish (each bounded by its handler's timeout)
-    /// before `run()` returns. Everything not yet claimed stays queued for the next start.
+    /// and are recorded before `run()` returns. Everything not yet claimed stays queued.
     public func stop() {
-        stopping.store(true, ordering: .relaxed)
+        state.withLock { $0.stopping = true }
         doorbell.ring()
     }
 
-    public func run() async {
-        await withDiscardingTaskGroup { group in
-            while !stopping.load(ordering: .relaxed) {
-                let configuration = self.configuration()
-                let queueTenants = configuration.tenants.filter { $0.delivery.mode == .queue }
-                let reserved = slots.reserveFree(
-                    limits: Dictionary(uniqueKeysWithValues: queueTenants.map { ($0.id, $0.delivery.concurrency) }))
-                let claims = await claim(reserved)
-                var unused = reserved
-                for claim in claims {
-                    unused[claim.tenant, default: 0] -= 1
-                    group.addTask {
-                        await self.deliver(claim, configuration: configuration)
-                        self.slots.release(tenant: claim.tenant)
-                        self.doorbell.ring()
-                    }
+    // MARK: Direct mode
+
+    /// Waits up to `timeout` for a slot for one direct-mode handler run; false when none came.
+    /// Ends at once, without a slot, when the calling task is cancelled.
+    public func acquireDirect(tenant: String, timeout: Duration) async -> Bool {
+        let waiter = state.withLock { state in
+            state.nextWaiter += 1
+            state.unregistered.insert(state.nextWaiter)
+            return state.nextWaiter
+        }
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            self.abandon(waiter)
+        }
+        defer { deadline.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // Asking and registering under one lock: no grant can come in between.
+                let answer: Bool? = state.withLock { state in
+                    state.unregistered.remove(waiter)
+                    if state.gaveUp.remove(waiter) != nil { return false }
+                    if state.scheduler.directRequested(tenant: tenant, waiter: waiter) { return true }
+                    state.directWaiters[waiter] = continuation
+                    return nil
                 }
-                for (tenant, count) in unused { slots.release(tenant: tenant, count: count) }
-                if claims.isEmpty || claims.count < reserved.values.reduce(0, +) {
-                    await doorbell.wait(timeout: await untilNextDue(queueTenants.map(\.id)))
+                if let answer { continuation.resume(returning: answer) }
+            }
+        } onCancel: {
+            self.abandon(waiter)
+        }
+    }
+
+    /// A direct-mode run ended; its slot goes to the next in line.
+    public func releaseDirect(tenant: String) {
+        let (granted, claims) = state.withLock { state in
+            (state.granted(state.scheduler.finished(tenant: tenant, followUp: .none)), state.scheduler.hasClaims)
+        }
+        resume(granted)
+        if claims { doorbell.ring() }
+    }
+
+    /// The request's time ran out or it was cancelled: it stops waiting, unless granted already.
+    private func abandon(_ waiter: SlotScheduler.WaiterID) {
+        let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if state.unregistered.contains(waiter) {
+                state.gaveUp.insert(waiter)
+                return nil
+            }
+            guard state.scheduler.directAbandoned(waiter) else { return nil }
+            return state.directWaiters.removeValue(forKey: waiter)
+        }
+        continuation?.resume(returning: false)
+    }
+
+    private func resume(_ continuations: [CheckedContinuation<Bool, Never>]) {
+        for continuation in continuations { continuation.resume(returning: true) }
+    }
+}
+
+// MARK: The queue
+
+extension Dispatcher {
+    /// Runs the queue until ``stop()``, then returns once every running delivery is recorded.
+    public func run() async {
+        var lastSync = ContinuousClock.now
+        await resynchronize()
+        await withDiscardingTaskGroup { group in
+            while true {
+                let (finished, claims, stopping, inFlight) = state.withLock { state in
+                    let finished = state.finished
+                    state.finished = []
+                    var granted: [CheckedContinuation<Bool, Never>] = []
+                    for run in finished {
+                        granted += state.granted(state.scheduler.finished(tenant: run.settlement.claim.tenant, followUp: run.followUp))
+                    }
+                    var claims = state.scheduler.takeClaims()
+                    if state.stopping {
+                        for (tenant, count) in claims {
+                            granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: nil))
+                        }
+                        claims = [:]
+                    }
+                    resume(granted)
+                    return (finished, claims, state.stopping, state.inFlight)
+                }
+                if stopping && finished.isEmpty && inFlight == 0 { return }
+                if finished.isEmpty && claims.isEmpty {
+                    await sleepUntilWork(lastSync: lastSync)
+                    if ContinuousClock.now - lastSync >= Self.resynchronizeEvery {
+                        await resynchronize()
+                        lastSync = .now
+                    }
+                    continue
+                }
+                for claim in await settle(finished, claims: claims) {
+                    state.withLock { $0.inFlight += 1 }
+                    group.addTask { await self.deliver(claim) }
                 }
             }
         }
     }
 
-    private func claim(_ reserved: [String: Int]) async -> [Claim] {
-        let total = reserved.values.reduce(0, +)
-        guard total > 0 else { return [] }
+    /// One round's transaction. On failure the runs stay to be recorded next round, and the
+    /// reserved slots go back until the store answers again.
+    private func settle(_ finished: [FinishedRun], claims: [String: Int]) async -> [Claim] {
+        let result: SettleResult
         do {
-            return try await store.claimReady(limitPerTenant: reserved, max: total)
+            result = try await store.settle(finished.map(\.settlement), claims: claims)
         } catch {
-            logger.error("cannot claim deliveries", metadata: ["error": "\(error)"])
+            logger.error("cannot record attempts or claim deliveries; trying again shortly", metadata: ["error": "\(error)"])
+            let retryAt = Date() + Self.shortagePause
+            state.withLock { state in
+                state.finished = finished + state.finished
+                var granted: [CheckedContinuation<Bool, Never>] = []
+                for (tenant, count) in claims {
+                    granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: retryAt))
+                }
+                resume(granted)
+            }
+            await doorbell.wait(timeout: .seconds(Self.shortagePause))
             return []
+        }
+        for claim in result.notRunning {
+            logger.warning(
+                "the delivery changed while its handler ran (replayed or purged); its attempt is not recorded",
+                metadata: ["tenant": "\(claim.tenant)", "handler": "\(claim.handler)", "event_id": "\(claim.eventID)"])
+        }
+        return state.withLock { state in
+            var granted: [CheckedContinuation<Bool, Never>] = []
+            for (tenant, count) in claims {
+                let claimed = result.claims[tenant]
+                granted += state.granted(state.scheduler.claimed(
+                    tenant: tenant, reserved: count, got: claimed?.claims.count ?? 0, nextDue: claimed?.nextDue))
+            }
+            resume(granted)
+            return claims.keys.flatMap { result.claims[$0]?.claims ?? [] }
         }
     }
 
-    /// Sleeps until the earliest retry is due, but never long: a missed wake-up costs at most this.
-    private func untilNextDue(_ tenants: [String]) async -> Duration {
-        let longest = Duration.seconds(5)
-        guard let next = try? await store.nextDueDate(tenants: tenants) else { return longest }
-        let seconds = next.timeIntervalSinceNow
-        guard seconds > 0 else { return .milliseconds(10) }
-        return min(longest, .milliseconds(Int64(seconds * 1000) + 1))
+    /// Sleeps until rung, until the next retry is due, or until it is time to resynchronize.
+    private func sleepUntilWork(lastSync: ContinuousClock.Instant) async {
+        let untilSync = Self.resynchronizeEvery - (ContinuousClock.now - lastSync)
+        let nextDue = state.withLock { $0.scheduler.nextDue }
+        let untilDue = nextDue.map { Duration.milliseconds(max(0, Int64($0.timeIntervalSinceNow * 1000) + 1)) }
+        await doorbell.wait(timeout: max(.zero, min(untilSync, untilDue ?? untilSync)))
+        let now = Date()
+        state.withLock { state in resume(state.granted(state.scheduler.timePassed(now: now))) }
     }
 
-    private func deliver(_ claim: Claim, configuration: Configuration) async {
+    /// Asks the store which tenants have deliveries waiting; picks up what another process queued.
+    private func resynchronize() async {
+        let queueTenants = state.withLock { state in state.tenants.values.filter { $0.delivery.mode == .queue }.map(\.id) }
+        do {
+            let dates = try await store.dueDates(tenants: queueTenants)
+            try await store.refreshBacklogCounts()
+            let now = Date()
+            state.withLock { state in resume(state.granted(state.scheduler.resynchronize(dueDates: dates, now: now))) }
+        } catch {
+            logger.error("cannot read the queue", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func deliver(_ claim: Claim) async {
         var logger = self.logger
         logger[metadataKey: "tenant"] = "\(claim.tenant)"
         logger[metadataKey: "handler"] = "\(claim.handler)"
         logger[metadataKey: "event_id"] = "\(claim.eventID)"
         logger[metadataKey: "attempt"] = "\(claim.attempt)"
 
-        let tenant = configuration.tenants.first { $0.id == claim.tenant }
+        let (tenant, stateDir) = state.withLock { ($0.tenants[claim.tenant], $0.stateDir) }
         let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
         let report: AttemptReport
         if let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler }) {
-            let invocation = HandlerInvocation(
-                tenant: tenant.id, handler: handler, eventID: claim.eventID, eventType: claim.eventType,
-                eventJSON: claim.json, attempt: claim.attempt,
-                stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: configuration.global.stateDir))
-            let result = await runner.run(invocation)
-            // A cancelled run was cut short by the service stopping, not judged: crash recovery
-            // will run it again with the next attempt number.
-            if Task.isCancelled { return }
+            let result = await runner.run(HandlerInvocation(claim, handler: handler, stateDir: stateDir))
+            if case .gatewayShortOf(let reason) = result.outcome {
+                let until = Date() + Self.shortagePause
+                logger.warning("handler not started, the gateway is short of resources; not an attempt, tried again shortly",
+                    metadata: ["reason": "\(reason)"])
+                deferralObserver(claim.tenant, claim.handler)
+                finish(FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until)))
+                return
+            }
             report = AttemptReport(result)
         } else {
             report = AttemptReport(
                 outcome: .notStarted, startedAt: Date(), duration: .zero,
                 stdout: Array("handler \(claim.handler) is no longer configured for tenant \(claim.tenant)".utf8))
         }
-
-        attemptObserver(claim.tenant, claim.handler, report)
-        do {
-            let completion = try await store.complete(claim, report: report, policy: policy)
-            log(report, completion, logger: logger)
-        } catch {
-            logger.error("cannot record the attempt", metadata: ["error": "\(error)"])
+        // Cut short by the service stopping, not judged: crash recovery runs it again at the next
+        // start, with the next attempt number. Its slot is simply given back.
+        if Task.isCancelled {
+            finish(nil, tenant: claim.tenant)
+            return
         }
+        attemptObserver(claim.tenant, claim.handler, report)
+        let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
+        log(report, completion, logger: logger)
+        let followUp: SlotScheduler.FollowUp =
+            switch completion {
+            case .done, .dead: .laneMoved
+            case .retrying(let at): .retry(at: at)
+            }
+        finish(FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp))
+    }
+
+    private func finish(_ run: FinishedRun?, tenant: String? = nil) {
+        state.withLock { state in
+            state.inFlight -= 1
+            if let run {
+                state.finished.append(run)
+            } else if let tenant {
+                resume(state.granted(state.scheduler.finished(tenant: tenant, followUp: .none)))
+            }
+        }
+        doorbell.ring()
     }
 
     private func log(_ report: AttemptReport, _ completion: Completion, logger: Logger) {
@@ -128,7 +328,7 @@ public final class Dispatcher: Sendable {
             "outcome": "\(report.outcome.rawValue)", "duration_ms": "\(report.duration.milliseconds)",
         ]
         switch (report.outcome, completion) {
-        case (.succeeded, _):
+        case (_, .done):
             logger.info("delivered", metadata: metadata)
         case (.retryRequested, .retrying(let at)):
             logger.info("handler asked to be retried", metadata: metadata.merging(["retry_at": "\(at)"]) { $1 })
@@ -136,9 +336,17 @@ public final class Dispatcher: Sendable {
             logger.warning("attempt failed; will retry", metadata: metadata.merging(["retry_at": "\(at)"]) { $1 })
         case (_, .dead):
             logger.error("attempts exhausted: dead letter (coregate replay to run it again)", metadata: metadata)
-        case (_, .done):
-            logger.info("delivered", metadata: metadata)
         }
+    }
+}
+
+extension HandlerInvocation {
+    /// The run of a claimed delivery.
+    init(_ claim: Claim, handler: HandlerConfig, stateDir: String) {
+        self.init(
+            tenant: claim.tenant, handler: handler, eventID: claim.eventID, eventType: claim.eventType,
+            eventJSON: claim.json, attempt: claim.attempt,
+            stateDirectory: Self.stateDirectory(forTenant: claim.tenant, under: stateDir))
     }
 }
 
@@ -170,7 +378,7 @@ extension AttemptReport {
             signal = number
         case .timedOut:
             outcome = .timedOut
-        case .couldNotStart(let reason):
+        case .couldNotStart(let reason), .gatewayShortOf(let reason):
             outcome = .notStarted
             stdout = Array(reason.utf8)
         }

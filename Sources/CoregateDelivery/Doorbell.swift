@@ -24,6 +24,12 @@ final class Doorbell: Sendable {
 
     /// Returns once rung (or rung since the last wait), or after `timeout`. One waiter at a time.
     func wait(timeout: Duration) async {
+        // A ring since the last wait needs no timer: the busy loop comes through here every round.
+        let rung = state.withLock { state in
+            defer { state.rung = false }
+            return state.rung
+        }
+        if rung { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 if (try? await Task.sleep(for: timeout)) != nil { self.ring() }

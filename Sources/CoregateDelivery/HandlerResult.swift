@@ -12,9 +12,11 @@ public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
     case signaled(signal: Int32)
     /// It ran past its timeout, and its process group got SIGTERM, then SIGKILL.
     case timedOut
-    /// It never ran: a missing or non-executable command, or no state folder. Also, very rarely,
-    /// a handler that started but could not be watched to its end, so its run cannot be judged.
+    /// It never ran: a missing or non-executable command, or no state folder.
     case couldNotStart(reason: String)
+    /// It never ran because the gateway itself ran short of descriptors, processes or memory.
+    /// Not the handler's fault, so not an attempt: the delivery waits a moment and runs again.
+    case gatewayShortOf(reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
         case .signaled(let signal): "killed by signal \(signal)"
         case .timedOut: "timed out"
         case .couldNotStart(let reason): "could not start: \(reason)"
+        case .gatewayShortOf(let reason): "not started, the gateway is short of resources: \(reason)"
         }
     }
 }

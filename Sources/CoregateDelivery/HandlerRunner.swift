@@ -1,7 +1,6 @@
 import CoregateTenants
 import Foundation
 import Logging
-import Subprocess
 
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +10,10 @@ import Glibc
 ///
 /// It never throws: whatever goes wrong, even before the handler starts, is an outcome the queue
 /// must record and act on.
+///
+/// Each run takes a thread of its own for as long as the handler runs: spawn, then one `poll`
+/// loop over its pipes and its pidfd (``HandlerSupervisor``), then one hop back to the caller.
+/// Handler slots bound how many run at once, and so how many threads this takes.
 ///
 /// When the calling task is cancelled (the service is stopping), the handler's process group gets
 /// SIGTERM, then SIGKILL after `terminationGrace`, and the result says how the handler ended
@@ -27,8 +30,8 @@ public struct HandlerRunner: Sendable {
     /// Ignores SIGPIPE in the whole service (the first runner made does it).
     ///
     /// A handler may exit without reading its event; writing the rest of stdin then fails with
-    /// EPIPE, and SIGPIPE's default action would kill the service. Handlers are unaffected:
-    /// swift-subprocess resets every signal to its default in the child.
+    /// EPIPE, and SIGPIPE's default action would kill the service. Handlers are unaffected: the
+    /// spawn resets every signal to its default in the child.
     public init(
         logger: Logger, terminationGrace: Duration = .seconds(2), standardOutputLimit: Int = 64 << 10,
         standardErrorLineLimit: Int = 4 << 10
@@ -42,72 +45,101 @@ public struct HandlerRunner: Sendable {
 
     public func run(_ invocation: HandlerInvocation) async -> HandlerResult {
         let startedAt = Date()
-        let clock = ContinuousClock()
-        let start = clock.now
-        func couldNotStart(_ reason: String) -> HandlerResult {
-            HandlerResult(outcome: .couldNotStart(reason: reason), startedAt: startedAt, duration: clock.now - start)
+        let start = ContinuousClock.now
+        func notStarted(_ outcome: HandlerOutcome) -> HandlerResult {
+            HandlerResult(outcome: outcome, startedAt: startedAt, duration: .now - start)
         }
 
         guard let program = invocation.handler.command.first, !program.isEmpty else {
-            return couldNotStart("the handler has no command")
+            return notStarted(.couldNotStart(reason: "the handler has no command"))
         }
-        do {
-            try FileManager.default.createDirectory(
-                atPath: invocation.stateDirectory, withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-        } catch {
-            return couldNotStart("cannot create the state folder \(invocation.stateDirectory): \(error.localizedDescription)")
+        if let problem = Self.makeStateDirectory(invocation.stateDirectory) {
+            return notStarted(problem)
         }
-
         let environment = HandlerEnvironment.variables(for: invocation)
-        var options = PlatformOptions()
-        // The handler leads its own process group, so a timeout can stop everything it started.
-        options.processGroupID = 0
-        // Used only when the calling task is cancelled (the service is stopping).
-        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: terminationGrace)]
-        let platformOptions = options
+        guard let path = Self.resolve(program, path: environment["PATH"] ?? HandlerEnvironment.defaultPATH) else {
+            return notStarted(.couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"])))
+        }
+        guard let cancel = CancelSignal() else {
+            return notStarted(.gatewayShortOf(reason: "cannot make an eventfd: \(String(cString: strerror(errno)))"))
+        }
+        defer { cancel.close() }
+
         let supervisor = HandlerSupervisor(
             timeout: invocation.handler.timeout, terminationGrace: terminationGrace,
             standardOutputLimit: standardOutputLimit, standardErrorLineLimit: standardErrorLineLimit,
             standardErrorLogger: logger(for: invocation))
+        let arguments = [program] + invocation.handler.command.dropFirst()
+        let variables = environment.map { $0.key + "=" + $0.value }
         let input = invocation.standardInput
-        // Every variable name is a valid key; `Environment.Key(rawValue:)` is failable only by protocol.
-        let subprocessEnvironment = Dictionary(
-            uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) })
-        var started = false
+        let workingDirectory = invocation.stateDirectory
 
-        do {
-            let result = try await Subprocess.run(
-                executable(for: program),
-                arguments: Arguments(Array(invocation.handler.command.dropFirst())),
-                environment: .custom(subprocessEnvironment),
-                // The tenant's own folder rather than wherever the service was started.
-                workingDirectory: .init(invocation.stateDirectory),
-                platformOptions: platformOptions,
-                input: .inputWriter, output: .sequence, error: .sequence
-            ) { execution in
-                started = true
-                return await supervisor.supervise(execution, input: input)
+        let ended: Result<Supervision, ChildProcess.SpawnError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread {
+                    continuation.resume(
+                        returning: Result { () throws(ChildProcess.SpawnError) in
+                            var child = try ChildProcess.spawn(
+                                path: path, arguments: arguments, environment: variables,
+                                workingDirectory: workingDirectory)
+                            return supervisor.supervise(&child, input: input, cancel: cancel)
+                        })
+                }
+                thread.stackSize = 512 << 10
+                thread.start()
             }
-            let seen = result.closureResult
+        } onCancel: {
+            cancel.fire()
+        }
+
+        switch ended {
+        case .success(let seen):
+            let outcome: HandlerOutcome =
+                if seen.timedOut { .timedOut } else {
+                    switch seen.termination {
+                    case .exited(0): .succeeded
+                    case .exited(75): .retryRequested
+                    case .exited(let status): .failed(exitStatus: status)
+                    case .signaled(let signal): .signaled(signal: signal)
+                    }
+                }
             return HandlerResult(
-                outcome: seen.timedOut ? .timedOut : Self.outcome(of: result.terminationStatus),
-                startedAt: startedAt, duration: clock.now - start,
+                outcome: outcome, startedAt: startedAt, duration: .now - start,
                 standardOutput: seen.standardOutput.bytes, standardOutputTruncated: seen.standardOutput.truncated,
                 standardErrorLineCount: seen.standardErrorLineCount)
-        } catch where started {
-            // swift-subprocess could not watch or reap a handler that did start: very unlikely,
-            // and the attempt cannot be judged, so it must not count as done.
-            return couldNotStart("the handler started but could not be watched to its end: \(error)")
-        } catch {
-            return couldNotStart(LaunchFailure.reason(program: program, path: environment["PATH"], error: error))
+        case .failure(let error) where error.isResourceShortage:
+            return notStarted(.gatewayShortOf(reason: "cannot start \(program): \(error.description)"))
+        case .failure(let error):
+            return notStarted(
+                .couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"], spawnError: error.description)))
         }
     }
 
-    private func executable(for program: String) -> Executable {
-        // A bare name is looked up in the PATH the handler gets, never in the service's.
-        // `.init` is swift-system's FilePath, which this module need not name.
-        program.contains("/") ? .path(.init(program)) : .name(program)
+    /// The state folder, made on first use. A shortage of descriptors or memory is the gateway's
+    /// problem, not the handler's.
+    private static func makeStateDirectory(_ path: String) -> HandlerOutcome? {
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return nil }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            return nil
+        } catch {
+            let reason = "cannot create the state folder \(path): \(error.localizedDescription)"
+            return [EMFILE, ENFILE, ENOMEM, ENOSPC].contains(errno) ? .gatewayShortOf(reason: reason) : .couldNotStart(reason: reason)
+        }
+    }
+
+    /// A bare name is looked up in the PATH the handler gets, never in the service's.
+    static func resolve(_ program: String, path: String) -> String? {
+        if program.contains("/") { return program }
+        for folder in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (folder.isEmpty ? "." : String(folder)) + "/" + program
+            var status = stat()
+            if stat(candidate, &status) == 0, status.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return nil
     }
 
     private func logger(for invocation: HandlerInvocation) -> Logger {
@@ -116,15 +148,6 @@ public struct HandlerRunner: Sendable {
         logger[metadataKey: "handler"] = "\(invocation.handler.name)"
         logger[metadataKey: "event_id"] = "\(invocation.eventID)"
         return logger
-    }
-
-    private static func outcome(of status: TerminationStatus) -> HandlerOutcome {
-        switch status {
-        case .exited(0): .succeeded
-        case .exited(75): .retryRequested
-        case .exited(let code): .failed(exitStatus: code)
-        case .signaled(let signal): .signaled(signal: signal)
-        }
     }
 }
 

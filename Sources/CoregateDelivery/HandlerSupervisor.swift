@@ -1,16 +1,24 @@
+import CSpawn
 import Logging
-import Subprocess
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the runner saw of a handler while it ran.
-struct Supervision: Sendable {
+struct Supervision {
+    var termination: ChildProcess.Termination
     var standardOutput: BoundedOutput
     var standardErrorLineCount: Int
     var timedOut: Bool
 }
 
-/// Looks after one running handler: feeds it its event, drains its stdout and stderr, and
-/// enforces its timeout on its whole process group.
-struct HandlerSupervisor: Sendable {
+/// Looks after one running handler on a thread of its own: feeds it its event, drains its stdout
+/// and stderr, and enforces its timeout on its whole process group, all in one `poll` loop over
+/// the pipes, the pidfd and a cancel signal. The handler's thread blocks in `poll` and nothing
+/// else does: no event loop, no task of the cooperative pool.
+struct HandlerSupervisor {
     let timeout: Duration
     let terminationGrace: Duration
     let standardOutputLimit: Int
@@ -18,97 +26,147 @@ struct HandlerSupervisor: Sendable {
     /// Carries the tenant, handler and event id.
     let standardErrorLogger: Logger
 
-    typealias HandlerExecution = Execution<CustomWriteInput, SequenceOutput, SequenceOutput>
+    /// Returns once the handler has exited, its leftovers in its group are killed, and it is reaped.
+    func supervise(_ child: inout ChildProcess, input: [UInt8], cancel: CancelSignal) -> Supervision {
+        var output = BoundedOutput(limit: standardOutputLimit)
+        var errorLines = StandardErrorLogger(logger: standardErrorLogger, maxLineBytes: standardErrorLineLimit)
+        var written = 0
+        var timedOut = false
+        let clock = ContinuousClock()
+        var terminateAt: ContinuousClock.Instant? = clock.now + timeout
+        var killAt: ContinuousClock.Instant?
 
-    /// Returns once the handler has exited and its output is read.
-    func supervise(_ execution: HandlerExecution, input: [UInt8]) async -> Supervision {
-        // stdin, stdout and stderr all at once: a handler may write before it reads, or never read.
-        async let inputWritten: Void = Self.write(input, to: execution.standardInputWriter)
-        async let standardOutput = collect(execution.standardOutput)
-        async let standardErrorLineCount = logLines(of: execution.standardError)
-        let timedOut = await waitForExit(of: execution)
-        // What the handler left running in its group goes with it: a handler's work ends when it
-        // exits. Safe because the handler is not reaped yet, so its group id is still its own.
-        try? execution.send(signal: .kill, toProcessGroup: true)
-        // These end soon after the exit even if a killed grandchild held the pipes: swift-subprocess
-        // cancels pending I/O once the handler is gone, after reading what is already buffered.
-        await inputWritten
+        // Slots: stdin, stdout, stderr, exit, cancel. A closed one gets fd -1, which poll skips.
+        var fds = [
+            pollfd(fd: input.isEmpty ? -1 : child.standardInput, events: Int16(POLLOUT), revents: 0),
+            pollfd(fd: child.standardOutput, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: child.standardError, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: cancel.descriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        if input.isEmpty { closeInput(&child) }
+
+        func stop(after grace: Duration) {
+            child.signalGroup(SIGTERM)
+            terminateAt = nil
+            killAt = clock.now + grace
+        }
+
+        while !exited(child, fds[3]) {
+            let next = [terminateAt, killAt].compactMap { $0 }.min()
+            // Without a pidfd the exit is polled for.
+            let wait = child.pidfd < 0 ? .milliseconds(10) : next.map { max($0 - clock.now, .zero) }
+            _ = poll(&fds, nfds_t(fds.count), wait.map(Self.milliseconds) ?? -1)
+
+            if fds[0].revents != 0 && writeInput(input, written: &written, to: child.standardInput) {
+                closeInput(&child)
+                fds[0].fd = -1
+            }
+            if fds[1].revents != 0 && !drain(fds[1].fd, into: { output.append($0) }) { fds[1].fd = -1 }
+            if fds[2].revents != 0 && !drain(fds[2].fd, into: { errorLines.consume($0) }) { fds[2].fd = -1 }
+            if fds[4].revents != 0 {
+                // The caller was cancelled (the service is stopping): stop the handler as a timeout does.
+                fds[4].fd = -1
+                stop(after: terminationGrace)
+            }
+            let now = clock.now
+            if let at = terminateAt, now >= at {
+                timedOut = true
+                stop(after: terminationGrace)
+            } else if let at = killAt, now >= at {
+                child.signalGroup(SIGKILL)
+                killAt = nil
+            }
+        }
+        // What the handler left running in its group goes with it: a handler's work ends when it exits.
+        child.signalGroup(SIGKILL)
+        // What it wrote before exiting is in the pipes; a grandchild that holds them is not waited for.
+        if fds[1].fd >= 0 { _ = drain(fds[1].fd, into: { output.append($0) }) }
+        if fds[2].fd >= 0 { _ = drain(fds[2].fd, into: { errorLines.consume($0) }) }
+        errorLines.finish()
+        let termination = child.reap()
         return Supervision(
-            standardOutput: await standardOutput, standardErrorLineCount: await standardErrorLineCount,
+            termination: termination, standardOutput: output, standardErrorLineCount: errorLines.lineCount,
             timedOut: timedOut)
     }
 
-    /// Waits for the handler to exit. Past its timeout its process group gets SIGTERM, and SIGKILL
-    /// after the grace period. Returns whether the timeout struck.
-    private func waitForExit(of execution: HandlerExecution) async -> Bool {
-        enum Event: Sendable { case exited, deadline, cancelled }
-        @Sendable func sleep(_ duration: Duration) async -> Event {
-            do {
-                try await Task.sleep(for: duration)
-                return .deadline
-            } catch {
-                return .cancelled
+    private func exited(_ child: ChildProcess, _ exit: pollfd) -> Bool {
+        if child.pidfd >= 0 { return exit.revents != 0 }
+        var info = siginfo_t()
+        return waitid(P_PID, id_t(child.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0
+            || info._sifields._sigchld.si_pid != 0
+    }
+
+    /// Writes what the pipe takes now; true once all is written or the handler stopped reading
+    /// (EPIPE: SIGPIPE is ignored, and the handler's exit status tells whether that was fine).
+    private func writeInput(_ input: [UInt8], written: inout Int, to fd: Int32) -> Bool {
+        while written < input.count {
+            let count = input.withUnsafeBytes { write(fd, $0.baseAddress! + written, input.count - written) }
+            if count > 0 {
+                written += count
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return count < 0 && errno != EAGAIN
             }
         }
-        let timeout = timeout
-        let terminationGrace = terminationGrace
-        return await withTaskGroup(of: Event.self) { group in
-            group.addTask {
-                await ProcessExit.wait(for: execution.processIdentifier)
-                return .exited
-            }
-            group.addTask { await sleep(timeout) }
-            var timedOut = false
-            while let event = await group.next() {
-                switch event {
-                case .exited:
-                    group.cancelAll()
-                    return timedOut
-                case .deadline where !timedOut:
-                    timedOut = true
-                    try? execution.send(signal: .terminate, toProcessGroup: true)
-                    group.addTask { await sleep(terminationGrace) }
-                case .deadline:
-                    try? execution.send(signal: .kill, toProcessGroup: true)
-                case .cancelled:
-                    // The service is stopping: swift-subprocess's teardown sequence stops the
-                    // handler, and the exit watcher still reports when it is gone.
+        return true
+    }
+
+    private func closeInput(_ child: inout ChildProcess) {
+        close(child.standardInput)
+        child.standardInput = -1
+    }
+
+    /// Reads until the pipe is empty; false at end of file.
+    private func drain(_ fd: Int32, into consume: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        withUnsafeTemporaryAllocation(byteCount: 64 << 10, alignment: 1) { buffer in
+            while true {
+                let count = read(fd, buffer.baseAddress, buffer.count)
+                if count > 0 {
+                    consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                } else if count < 0 && errno == EINTR {
                     continue
+                } else {
+                    return count < 0 && errno == EAGAIN
                 }
             }
-            return timedOut  // not reached: the exit watcher always finishes
         }
     }
 
-    private static func write(_ input: [UInt8], to writer: StandardInputWriter) async {
-        // A handler need not read its event. Writing to one that exited fails with EPIPE
-        // (SIGPIPE is ignored): that is the handler's business, and its exit status tells.
-        _ = try? await writer.write(input)
-        try? await writer.finish()
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        // Rounded up, so a deadline is never polled for a moment too early and spun on.
+        return Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
+
+/// Interrupts a supervisor's `poll` from another thread: the task running the handler was cancelled.
+final class CancelSignal: Sendable {
+    private let fd: Mutex<Int32>
+
+    /// nil when no eventfd could be made (out of descriptors): a resource shortage.
+    init?() {
+        let fd = coregate_eventfd()
+        guard fd >= 0 else { return nil }
+        self.fd = Mutex(fd)
     }
 
-    private func collect(_ output: SubprocessOutputSequence) async -> BoundedOutput {
-        var kept = BoundedOutput(limit: standardOutputLimit)
-        do {
-            for try await chunk in output {
-                chunk.withUnsafeBytes { kept.append($0) }
-            }
-        } catch {
-            standardErrorLogger.warning("reading the handler's stdout failed: \(error)")
+    var descriptor: Int32 { fd.withLock { $0 } }
+
+    func fire() {
+        fd.withLock { fd in
+            guard fd >= 0 else { return }
+            var one: UInt64 = 1
+            _ = write(fd, &one, 8)
         }
-        return kept
     }
 
-    private func logLines(of errorOutput: SubprocessOutputSequence) async -> Int {
-        var lines = StandardErrorLogger(logger: standardErrorLogger, maxLineBytes: standardErrorLineLimit)
-        do {
-            for try await chunk in errorOutput {
-                chunk.withUnsafeBytes { lines.consume($0) }
-            }
-        } catch {
-            standardErrorLogger.warning("reading the handler's stderr failed: \(error)")
+    /// After the run; a late `fire()` then does nothing, rather than write to a reused descriptor.
+    func close() {
+        fd.withLock { fd in
+            Glibc.close(fd)
+            fd = -1
         }
-        lines.finish()
-        return lines.lineCount
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 
 /// Says in words an operator can act on why a handler could not be started.
 ///
-/// swift-subprocess reports a missing program, a non-executable file and a missing `#!`
-/// interpreter alike ("not found or cannot be executed"), so the program is looked at again here,
-/// only after the spawn has failed.
+/// The spawn reports a missing program, a non-executable file and a missing `#!` interpreter
+/// alike (ENOENT or EACCES), so the program is looked at again here, only after it failed.
 enum LaunchFailure {
-    static func reason(program: String, path: String?, error: any Error) -> String {
+    /// `spawnError` is what the spawn said; nil when no program of that name was found in PATH.
+    static func reason(program: String, path: String?, spawnError: String? = nil) -> String {
         guard program.contains("/") else {
             return "no executable program named \(program) in PATH \(path ?? "")"
         }
@@ -21,9 +21,9 @@ enum LaunchFailure {
             return "\(program) is not executable (mode \(String(status.st_mode & 0o7777, radix: 8)))"
         }
         if let firstLine = interpreterLine(of: program) {
-            return "\(program) cannot be executed; is its interpreter \(firstLine) installed? (\(error))"
+            return "\(program) cannot be executed; is its interpreter \(firstLine) installed? (\(spawnError ?? ""))"
         }
-        return "\(program) cannot be executed: \(error)"
+        return "\(program) cannot be executed: \(spawnError ?? "")"
     }
 
     /// The `#!` line of a script, which names a program that may be missing.

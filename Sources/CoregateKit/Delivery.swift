@@ -12,7 +12,6 @@ struct Delivery: Sendable {
     let store: Store
     let dispatcher: Dispatcher
     let runner: HandlerRunner
-    let slots: HandlerSlots
     let metrics: GatewayMetrics
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
@@ -43,7 +42,9 @@ struct Delivery: Sendable {
             return .storeUnavailable
         }
         // Events no handler takes need no delivery, so they need not wake the dispatcher either.
-        if result.stored > 0 && newEvents.contains(where: { !$0.handlers.isEmpty }) { dispatcher.wake() }
+        if result.stored > 0 {
+            dispatcher.wake(tenants: Set(newEvents.lazy.filter { !$0.handlers.isEmpty }.map(\.tenant)))
+        }
         for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         logger.info(
             "stored", metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])
@@ -60,8 +61,7 @@ struct Delivery: Sendable {
                 var logger = logger
                 logger[metadataKey: "handler"] = "\(handler.name)"
                 logger[metadataKey: "event_id"] = "\(event.id)"
-                guard await slots.acquire(tenant: tenant.id, limit: tenant.delivery.concurrency, timeout: global.directWait)
-                else {
+                guard await dispatcher.acquireDirect(tenant: tenant.id, timeout: global.directWait) else {
                     logger.warning("no handler slot came free in time; answering 503")
                     return .handlersBusy
                 }
@@ -70,7 +70,12 @@ struct Delivery: Sendable {
                     eventJSON: event.jsonLine(), attempt: 1,
                     stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: global.stateDir))
                 let result = await runner.run(invocation)
-                slots.release(tenant: tenant.id)
+                dispatcher.releaseDirect(tenant: tenant.id)
+                if case .gatewayShortOf(let reason) = result.outcome {
+                    metrics.deferred(tenant: tenant.id, handler: handler.name)
+                    logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])
+                    return .handlersBusy
+                }
                 metrics.attempt(tenant: tenant.id, handler: handler.name, report: AttemptReport(result))
                 if result.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])

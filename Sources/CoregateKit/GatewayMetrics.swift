@@ -54,6 +54,16 @@ final class GatewayMetrics: Sendable {
         ).record(report.duration)
     }
 
+    /// A handler run put off because the gateway was short of descriptors, processes or memory.
+    func deferred(tenant: String, handler: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "coregate", metricName: "handler_runs_deferred_total",
+                helpText: "Handler runs not started because the gateway was short of resources (not attempts)"),
+            labels: [("tenant", tenant), ("handler", handler)]
+        ).increment()
+    }
+
     /// The exposition text, with the queue's gauges read fresh from the store.
     func scrape(store: Store, runningHandlers: Int) async -> [UInt8] {
         registry.makeGauge(

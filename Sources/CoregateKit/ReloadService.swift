@@ -13,7 +13,6 @@ struct ReloadService: Service {
     let hangups: UnixSignalsSequence
     let source: ConfigSource
     let live: LiveConfiguration
-    let slots: HandlerSlots
     let dispatcher: Dispatcher
     /// nil when no socket serves HTTPS.
     let tls: SwappableTLSContext?
@@ -47,8 +46,7 @@ struct ReloadService: Service {
             logger.warning("tls_cert is set, but no socket serves HTTPS: it takes effect when the service is restarted")
         }
         live.replace(with: serving.configuration)
-        slots.setTotal(serving.configuration.global.concurrency)
-        dispatcher.wake()
+        dispatcher.configure(serving.configuration)
         if let tls, let context = serving.tls { tls.replace(with: context) }
         status.reloadSucceeded()
         logger.info(

@@ -56,14 +56,14 @@ public enum Serve {
 
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
-        let slots = HandlerSlots(total: configuration.global.concurrency)
         let runner = HandlerRunner(logger: logger)
         let dispatcher = Dispatcher(
-            store: store, runner: runner, slots: slots, configuration: { live.configuration }, logger: logger,
-            attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) })
+            store: store, runner: runner, configuration: configuration, logger: logger,
+            attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
+            deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, slots: slots, metrics: metrics),
+            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, metrics: metrics),
             metrics: metrics, logger: logger)
         let eventLoops = MultiThreadedEventLoopGroup.singleton
         let limits = HTTPLimits(configuration.global)
@@ -71,7 +71,7 @@ public enum Serve {
             group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { await gateway.handle($0) })
         let metricsServer = HTTPServer(group: eventLoops, limits: limits, tls: nil, logger: logger) { request in
             guard request.method == .GET, request.path == "/metrics" else { return .notFound }
-            let text = await metrics.scrape(store: store, runningHandlers: slots.running)
+            let text = await metrics.scrape(store: store, runningHandlers: dispatcher.running)
             return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
         }
         let addresses: [String]
@@ -88,7 +88,7 @@ public enum Serve {
         }
 
         let status = StatusReporter(
-            live: live, metrics: metrics, slots: slots, listening: addresses.joined(separator: ", "))
+            live: live, metrics: metrics, dispatcher: dispatcher, listening: addresses.joined(separator: ", "))
         await status.refreshQueue(from: store)
         logger.info(
             "serving",
@@ -103,7 +103,7 @@ public enum Serve {
             configuration: ServiceGroupConfiguration(
                 services: [
                     ReloadService(
-                        hangups: hangups, source: source, live: live, slots: slots, dispatcher: dispatcher, tls: tls,
+                        hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
                         status: status, notifier: notifier, logger: logger),
                     HeartbeatService(status: status, notifier: notifier, store: store, live: live, logger: logger),
                     DispatcherService(dispatcher: dispatcher),

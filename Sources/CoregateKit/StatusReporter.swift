@@ -11,15 +11,15 @@ final class StatusReporter: Sendable {
 
     private let live: LiveConfiguration
     private let metrics: GatewayMetrics
-    private let slots: HandlerSlots
+    private let dispatcher: Dispatcher
     private let listening: String
     private let queue = Mutex(QueueCounts())
     private let lastReloadFailure = Mutex<String?>(nil)
 
-    init(live: LiveConfiguration, metrics: GatewayMetrics, slots: HandlerSlots, listening: String) {
+    init(live: LiveConfiguration, metrics: GatewayMetrics, dispatcher: Dispatcher, listening: String) {
         self.live = live
         self.metrics = metrics
-        self.slots = slots
+        self.dispatcher = dispatcher
         self.listening = listening
     }
 
@@ -27,7 +27,7 @@ final class StatusReporter: Sendable {
         let queue = self.queue.withLock { $0 }
         var parts = [
             "\(live.configuration.tenants.count) tenants",
-            "\(queue.queued) queued, \(slots.running) running, \(queue.dead) dead",
+            "\(queue.queued) queued, \(dispatcher.running) running, \(queue.dead) dead",
             metrics.summary,
             "listening on \(listening)",
         ]

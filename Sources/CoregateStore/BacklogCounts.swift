@@ -4,11 +4,11 @@ import Synchronization
 /// Each tenant's backlog (pending + running + retrying deliveries), readable without touching the
 /// database, so the HTTP path can check the backlog bound on every request for the price of a lock.
 ///
-/// The numbers come from `delivery_count`, which triggers keep exact. The store reloads them inside
-/// every write transaction of this process (one scan of a table with a few rows per tenant), so
-/// they follow this process's own commits at once. A write by another process (the CLI's
-/// `replay`) shows up at this process's next write; the dispatcher writes whenever there is work,
-/// so the lag is short, and the bound is a soft limit anyway.
+/// They are read from `delivery_count` (kept exact by triggers) at start, then kept by deltas: the
+/// store adds what each commit of this process queued and subtracts what it finished, so no write
+/// pays for a recount. A write by another process (the CLI's `replay`) shows up at the next
+/// ``Store/refreshBacklogCounts()``, which the service calls every few seconds; the bound is a
+/// soft limit anyway.
 final class BacklogCounts: Sendable {
     private let counts = Mutex<[String: Int]>([:])
 
@@ -16,8 +16,15 @@ final class BacklogCounts: Sendable {
         counts.withLock { $0[tenant] ?? 0 }
     }
 
+    /// Adds each tenant's change, after the commit that made it.
+    func add(_ changes: [String: Int]) {
+        guard !changes.isEmpty else { return }
+        counts.withLock { counts in
+            for (tenant, change) in changes { counts[tenant, default: 0] += change }
+        }
+    }
+
     func reload(from db: Database) throws {
-        // Cached: this runs in every write transaction, and preparing it each time showed in profiles.
         let statement = try db.cachedStatement(sql: """
             SELECT tenant, SUM(n) FROM delivery_count
             WHERE state IN ('pending', 'running', 'retrying') GROUP BY tenant

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// A delivery taken by the dispatcher: it is `running` until ``Store/complete(_:report:policy:now:)``.
+/// A delivery taken by the dispatcher: it is `running` until settled (``Store/settle(_:claims:now:)``).
 public struct Claim: Sendable, Hashable {
     public let deliveryID: Int64
     public let eventID: String
@@ -17,61 +17,41 @@ public struct Claim: Sendable, Hashable {
     public let json: [UInt8]
 }
 
-extension Store {
-    /// Claims due deliveries, oldest due first, and marks them running.
+/// One tenant's claims of a settle transaction, and, when fewer came than were asked for, when
+/// its next waiting head becomes due (nil: none waits).
+public struct TenantClaims: Sendable, Equatable {
+    public var claims: [Claim]
+    public var exhausted: Bool
+    public var nextDue: Date?
+}
+
+/// Due: a lane head that is pending, or retrying with `next_attempt_at <= now`. Per-contact order
+/// holds because only heads are claimable: a delivery waits while an earlier one of its lane
+/// (tenant, handler, contact) is unfinished, and other contacts' deliveries go ahead.
+enum Claiming {
+    /// Claims up to `limit` of the tenant's due heads, oldest due first, and marks them running.
     ///
-    /// Due: a lane head that is pending, or retrying with `next_attempt_at <= now`. Per-contact
-    /// order holds because only heads are claimable: a delivery waits while an earlier one of its
-    /// lane (tenant, handler, contact) is unfinished, and other contacts' deliveries go ahead.
-    ///
-    /// - Parameters:
-    ///   - limitPerTenant: free handler slots per tenant; a tenant absent or at 0 gets nothing.
-    ///   - max: free slots overall.
-    ///
-    /// Cost: one index range read per tenant of at most its limit rows (`delivery_due`), so it
-    /// stays flat whatever the backlog, then one update per claim.
-    public func claimReady(limitPerTenant: [String: Int], now: Date = Date(), max: Int) async throws -> [Claim] {
-        guard max > 0 else { return [] }
-        let now = now.storeMilliseconds
-        return try await write { db in
-            let candidates = try Self.dueHeads(db, limitPerTenant: limitPerTenant, now: now, max: max)
-            return try candidates.prefix(max).map { try Self.markRunning(db, deliveryID: $0.id, now: now) }
-        }
+    /// Cost: one range read of at most `limit` entries of `delivery_due` and one update per claim,
+    /// whatever the backlog; one more index lookup when the tenant comes up short.
+    static func claim(_ db: Database, tenant: String, limit: Int, now: Int64) throws -> TenantClaims {
+        let due = try db.cachedStatement(sql: dueHeadsSQL)
+        let ids = try Int64.fetchAll(due, arguments: [tenant, now, limit])
+        let claims = try ids.map { try markRunning(db, deliveryID: $0, now: now) }
+        guard claims.count < limit else { return TenantClaims(claims: claims, exhausted: false, nextDue: nil) }
+        return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, tenant: tenant))
     }
 
-    /// When the earliest waiting head of these tenants becomes due (now or in the past when one
-    /// is due already); nil when none waits. Lets the dispatcher sleep until a retry is due.
-    public func nextDueDate(tenants: [String]) async throws -> Date? {
-        try await pool.read { db in
-            let statement = try db.cachedStatement(sql: """
-                SELECT MIN(next_attempt_at) FROM delivery WHERE tenant = ? AND \(StateSQL.waitingHead)
-                """)
-            let dates = try tenants.compactMap { try Int64.fetchOne(statement, arguments: [$0]) }
-            return dates.min().map(Date.init(storeMilliseconds:))
-        }
-    }
-
-    private struct DueHead {
-        var id: Int64
-        var nextAttemptAt: Int64
-    }
-
-    /// Each tenant's first due heads, merged oldest due first.
-    private static func dueHeads(_ db: Database, limitPerTenant: [String: Int], now: Int64, max: Int) throws -> [DueHead] {
-        let statement = try db.cachedStatement(sql: dueHeadsSQL)
-        var heads: [DueHead] = []
-        for (tenant, limit) in limitPerTenant where limit > 0 {
-            let rows = try Row.fetchCursor(statement, arguments: [tenant, now, Swift.min(limit, max)])
-            while let row = try rows.next() {
-                heads.append(DueHead(id: row[0], nextAttemptAt: row[1]))
-            }
-        }
-        return heads.sorted { ($0.nextAttemptAt, $0.id) < ($1.nextAttemptAt, $1.id) }
+    /// When the tenant's earliest waiting head becomes due; nil when none waits.
+    static func nextDue(_ db: Database, tenant: String) throws -> Date? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT MIN(next_attempt_at) FROM delivery WHERE tenant = ? AND \(StateSQL.waitingHead)
+            """)
+        return try Int64.fetchOne(statement, arguments: [tenant]).map(Date.init(storeMilliseconds:))
     }
 
     /// One tenant's due heads, read in order from `delivery_due`: at most LIMIT index entries.
     static let dueHeadsSQL = """
-        SELECT id, next_attempt_at FROM delivery
+        SELECT id FROM delivery
         WHERE tenant = ? AND \(StateSQL.waitingHead) AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id LIMIT ?
         """
@@ -92,5 +72,26 @@ extension Store {
             deliveryID: deliveryID, eventID: event["id"], eventType: event["type"],
             tenant: delivery["tenant"], handler: delivery["handler"],
             attempt: delivery["attempts"], round: delivery["round"], json: [UInt8](event["json"] as Data))
+    }
+}
+
+extension Store {
+    /// Claims due deliveries for each tenant, up to its free slots, in one transaction; each
+    /// tenant's oldest due first, tenants in id order.
+    public func claimReady(limitPerTenant: [String: Int], now: Date = Date()) async throws -> [Claim] {
+        let claimed = try await settle([], claims: limitPerTenant, now: now).claims
+        return claimed.sorted { $0.key < $1.key }.flatMap(\.value.claims)
+    }
+
+    /// When each of these tenants' earliest waiting head becomes due (in the past when one is due
+    /// already); tenants with nothing waiting are left out. One index lookup per tenant.
+    public func dueDates(tenants: [String]) async throws -> [String: Date] {
+        try await pool.read { db in
+            var dates: [String: Date] = [:]
+            for tenant in tenants {
+                dates[tenant] = try Claiming.nextDue(db, tenant: tenant)
+            }
+            return dates
+        }
     }
 }

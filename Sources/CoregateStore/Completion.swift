@@ -54,12 +54,79 @@ public enum Completion: Sendable, Equatable {
     case retrying(at: Date)
     /// The last attempt of its round failed: a dead letter, kept until replayed or purged.
     case dead
+
+    /// Done or dead: the delivery leaves the backlog and its lane moves on.
+    public var isFinished: Bool {
+        if case .retrying = self { return false }
+        return true
+    }
+}
+
+extension RetryPolicy {
+    /// Where a delivery goes after this attempt: done on success; otherwise retrying after the
+    /// backoff, or dead once the attempt was the round's last.
+    public func completion(after outcome: AttemptOutcome, attempt: Int, now: Date = Date()) -> Completion {
+        if outcome.isSuccess { return .done }
+        if attempt >= maxAttempts { return .dead }
+        return .retrying(at: now + backoff.delay(afterAttempt: attempt).timeInterval)
+    }
+}
+
+/// How one claimed delivery ended, for ``Store/settle(_:claims:now:)`` to record.
+public enum Settlement: Sendable {
+    /// The handler ran: the attempt is recorded and the delivery moves on as `completion` says.
+    case attempted(Claim, AttemptReport, Completion)
+    /// It never ran because the gateway was short of descriptors, processes or memory. Not an
+    /// attempt: the count goes back down, nothing is recorded, and it is due again at `until`.
+    case deferred(Claim, until: Date)
+
+    public var claim: Claim {
+        switch self {
+        case .attempted(let claim, _, _), .deferred(let claim, _): claim
+        }
+    }
+}
+
+/// What one settle transaction did.
+public struct SettleResult: Sendable {
+    /// Per tenant asked for, what it claimed.
+    public var claims: [String: TenantClaims] = [:]
+    /// Settlements whose delivery was no longer running in that attempt (replayed or purged by
+    /// an operator meanwhile): nothing was recorded for them.
+    public var notRunning: [Claim] = []
 }
 
 extension Store {
-    /// Records the attempt and moves the delivery on: done on success; otherwise retrying after
-    /// the policy's backoff, or dead once the attempt was the round's last. A finished delivery
-    /// releases its lane, so the contact's next event for that handler becomes claimable.
+    /// The dispatcher's one write per round: records how finished deliveries ended, then claims
+    /// due ones for the free slots, in one transaction. A finished delivery releases its lane
+    /// first, so the same transaction can already claim the contact's next event.
+    ///
+    /// Nothing is written when both lists are empty.
+    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
+        guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
+        let nowMilliseconds = now.storeMilliseconds
+        let (result, finished) = try await write { db in
+            var result = SettleResult()
+            var finished: [String: Int] = [:]
+            for settlement in settlements {
+                if try Self.record(settlement, db, now: nowMilliseconds) {
+                    if case .attempted(let claim, _, let completion) = settlement, completion.isFinished {
+                        finished[claim.tenant, default: 0] += 1
+                    }
+                } else {
+                    result.notRunning.append(settlement.claim)
+                }
+            }
+            for (tenant, limit) in claims where limit > 0 {
+                result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: nowMilliseconds)
+            }
+            return (result, finished)
+        }
+        backlogCounts.add(finished.mapValues { -$0 })
+        return result
+    }
+
+    /// Records one attempt; see ``settle(_:claims:now:)``.
     ///
     /// Throws ``StoreError/claimNotRunning(deliveryID:)`` when the delivery is no longer running
     /// in this attempt.
@@ -67,16 +134,26 @@ extension Store {
     public func complete(
         _ claim: Claim, report: AttemptReport, policy: RetryPolicy, now: Date = Date()
     ) async throws -> Completion {
-        let completion: Completion =
-            if report.outcome.isSuccess {
-                .done
-            } else if claim.attempt >= policy.maxAttempts {
-                .dead
-            } else {
-                .retrying(at: now + policy.backoff.delay(afterAttempt: claim.attempt).timeInterval)
-            }
-        let nowMilliseconds = now.storeMilliseconds
-        try await write { db in
+        let completion = policy.completion(after: report.outcome, attempt: claim.attempt, now: now)
+        let result = try await settle([.attempted(claim, report, completion)], claims: [:], now: now)
+        guard result.notRunning.isEmpty else { throw StoreError.claimNotRunning(deliveryID: claim.deliveryID) }
+        return completion
+    }
+
+    /// False when the delivery is no longer running in this attempt.
+    private static func record(_ settlement: Settlement, _ db: Database, now: Int64) throws -> Bool {
+        let claim = settlement.claim
+        switch settlement {
+        case .deferred(_, let until):
+            let update = try db.cachedStatement(sql: """
+                UPDATE delivery
+                SET state = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'pending' END,
+                    attempts = attempts - 1, next_attempt_at = ?, claimed_at = NULL
+                WHERE id = ? AND state = 'running' AND round = ? AND attempts = ?
+                """)
+            try update.execute(arguments: [until.storeMilliseconds, claim.deliveryID, claim.round, claim.attempt])
+            return db.changesCount == 1
+        case .attempted(_, let report, let completion):
             let update = try db.cachedStatement(sql: """
                 UPDATE delivery SET state = ?, next_attempt_at = ?, finished_at = ?, claimed_at = NULL
                 WHERE id = ? AND state = 'running' AND round = ? AND attempts = ?
@@ -84,22 +161,22 @@ extension Store {
                 """)
             let (state, nextAttemptAt, finishedAt): (DeliveryState, Int64, Int64?) =
                 switch completion {
-                case .done: (.done, nowMilliseconds, nowMilliseconds)
-                case .dead: (.dead, nowMilliseconds, nowMilliseconds)
+                case .done: (.done, now, now)
+                case .dead: (.dead, now, now)
                 case .retrying(let at): (.retrying, at.storeMilliseconds, nil)
                 }
             guard let lane = try Row.fetchOne(update, arguments: [
                 state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
             ]) else {
-                throw StoreError.claimNotRunning(deliveryID: claim.deliveryID)
+                return false
             }
-            try Self.recordAttempt(db, claim: claim, report: report)
+            try recordAttempt(db, claim: claim, report: report)
             if state.isFinished {
                 try Lanes.promoteNextHead(
                     db, tenant: lane["tenant"], handler: lane["handler"], contactKey: lane["contact_key"])
             }
+            return true
         }
-        return completion
     }
 
     private static func recordAttempt(_ db: Database, claim: Claim, report: AttemptReport) throws {

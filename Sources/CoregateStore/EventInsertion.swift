@@ -4,8 +4,10 @@ import GRDB
 /// The SQL of one group commit: events and their deliveries, inside the caller's transaction.
 enum EventInsertion {
     /// Inserts each request's events, skipping those already stored, and returns each request's
-    /// counts in order.
-    static func insert(_ requests: [[NewEvent]], into db: Database, now: Date) throws -> [EnqueueResult] {
+    /// counts in order, and how many deliveries each tenant got.
+    static func insert(
+        _ requests: [[NewEvent]], into db: Database, now: Date
+    ) throws -> (results: [EnqueueResult], queued: [String: Int]) {
         let now = now.storeMilliseconds
         // ON CONFLICT names the one conflict that means "redelivered"; any other constraint
         // violation still fails the transaction.
@@ -17,7 +19,8 @@ enum EventInsertion {
             INSERT INTO delivery (event_seq, tenant, handler, contact_key, state, is_head, next_attempt_at)
             VALUES (?, ?, ?, ?, 'pending', ?, ?)
             """)
-        return try requests.map { events in
+        var queued: [String: Int] = [:]
+        let results = try requests.map { events in
             var result = EnqueueResult(stored: 0, duplicates: 0)
             for event in events {
                 try insertEvent.execute(arguments: [
@@ -36,9 +39,11 @@ enum EventInsertion {
                     try insertDelivery.execute(arguments: [
                         seq, event.tenant, handler, event.contactKey, isHead, now,
                     ])
+                    queued[event.tenant, default: 0] += 1
                 }
             }
             return result
         }
+        return (results, queued)
     }
 }

@@ -29,6 +29,7 @@ extension Store {
                 return try Self.startNewRound(db, deliveryIDs: deliveryIDs, now: now)
             }
         }
+        try await refreshBacklogCounts()
         return replayed
     }
 
@@ -47,7 +48,10 @@ extension Store {
                 _ = try Self.startNewRound(db, deliveryIDs: deliveryIDs, now: now)
                 return deliveryIDs
             }
-            guard let last = batch.last else { return replayed }
+            guard let last = batch.last else {
+                try await refreshBacklogCounts()
+                return replayed
+            }
             replayed += batch.count
             afterID = last
         }

@@ -42,7 +42,7 @@ public final class Store: Sendable {
     public static let fileName = "coregate.sqlite"
 
     let pool: DatabasePool
-    private let backlogCounts: BacklogCounts
+    let backlogCounts: BacklogCounts
     private let eventWriter: EventWriter
 
     /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it. It blocks, up to
@@ -66,9 +66,11 @@ public final class Store: Sendable {
         self.pool = pool
         self.backlogCounts = backlogCounts
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try await Self.write(pool: pool, backlogCounts: backlogCounts) { db in
+            let (results, queued) = try await pool.write { db in
                 try EventInsertion.insert(requests, into: db, now: Date())
             }
+            backlogCounts.add(queued)
+            return results
         }
     }
 
@@ -115,18 +117,13 @@ public final class Store: Sendable {
         }
     }
 
-    /// Every write of this process goes through here, so the backlog counts follow each commit.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Self.write(pool: pool, backlogCounts: backlogCounts, updates)
+        try await pool.write(updates)
     }
 
-    private static func write<T: Sendable>(
-        pool: DatabasePool, backlogCounts: BacklogCounts, _ updates: @escaping @Sendable (Database) throws -> T
-    ) async throws -> T {
-        try await pool.write { db in
-            let result = try updates(db)
-            try backlogCounts.reload(from: db)
-            return result
-        }
+    /// Reads the backlog counts afresh: after this process's operator writes, and now and then in
+    /// the service, to see what another process (the CLI's `replay`) changed.
+    public func refreshBacklogCounts() async throws {
+        try await pool.read(backlogCounts.reload(from:))
     }
 }

@@ -110,7 +110,7 @@ struct ContactOrderTests {
                             Issue.record("workers stalled")
                             return
                         }
-                        guard let claim = try await store.claimReady(limitPerTenant: ["acme": 1], max: 1).first else {
+                        guard let claim = try await store.claimReady(limitPerTenant: ["acme": 1]).first else {
                             await Task.yield()
                             continue
                         }

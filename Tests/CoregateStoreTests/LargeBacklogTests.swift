@@ -28,7 +28,7 @@ struct LargeBacklogTests {
         var latencies: [Duration] = []
         for _ in 0..<250 {
             let start = ContinuousClock.now
-            let claims = try await store.claimReady(limitPerTenant: ["acme": 8], max: 8)
+            let claims = try await store.claimReady(limitPerTenant: ["acme": 8])
             latencies.append(ContinuousClock.now - start)
             #expect(claims.count == 8)
             for claim in claims {

@@ -61,7 +61,7 @@ struct SchemaTests {
             "SEARCH delivery USING INTEGER PRIMARY KEY (rowid=?)", "SCALAR SUBQUERY 1",
             "SEARCH delivery USING INDEX delivery_by_lane (tenant=? AND handler=? AND contact_key=?)",
         ]),
-        (Store.dueHeadsSQL, ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+        (Claiming.dueHeadsSQL, ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
     ])
     func hotStatementsUseIndexes(sql: String, plan: [String]) async throws {
         let directory = TemporaryDirectory()

@@ -36,7 +36,7 @@ extension Store {
     /// Claims for tenant `acme` (or the given tenants) with room for everything.
     func claimAll(tenants: [String] = ["acme"], now: Date = Date()) async throws -> [Claim] {
         try await claimReady(
-            limitPerTenant: Dictionary(uniqueKeysWithValues: tenants.map { ($0, 1000) }), now: now, max: 1000)
+            limitPerTenant: Dictionary(uniqueKeysWithValues: tenants.map { ($0, 1000) }), now: now)
     }
 
     func deliveryState(eventID: String, handler: String = "bot") async throws -> DeliveryState? {

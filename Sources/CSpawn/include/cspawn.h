@@ -1,0 +1,31 @@
+#ifndef COREGATE_CSPAWN_H
+#define COREGATE_CSPAWN_H
+
+#include <sys/types.h>
+
+/// A started handler: its pid (also its process group id), a pidfd that becomes readable when it
+/// exits (-1 on kernels without pidfd_open), and the parent's ends of its stdin, stdout and stderr
+/// pipes, all close-on-exec and non-blocking.
+typedef struct {
+    pid_t pid;
+    int pidfd;
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+} coregate_child;
+
+/// Starts `path` with `argv` and `envp` (NULL-terminated) in `cwd`, as the leader of a new process
+/// group, with every signal reset to its default and none blocked, and only fds 0, 1 and 2 open.
+///
+/// Safe to call from many threads at once: posix_spawn (clone with CLONE_VM|CLONE_VFORK) blocks
+/// only the calling thread until the child has exec'd.
+///
+/// Returns 0, or the errno of the step that failed (nothing is left open or running then).
+int coregate_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                   coregate_child *child);
+
+/// A new non-blocking, close-on-exec eventfd, or -1 with errno set: another thread writes to it
+/// to interrupt a supervisor's poll.
+int coregate_eventfd(void);
+
+#endif
