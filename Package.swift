@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),
         .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [
-            "CoregateDelivery", "CoregateTenants",
+            "CoregateDelivery", "CoregateTenants", "CoregateStore",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

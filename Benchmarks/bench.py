@@ -149,6 +149,12 @@ def summary(results, info, log):
                        f"**{r['queue_per_s'] / r['anchor_per_s']:.2f}** | {r['direct_per_s']:.0f}/s | "
                        f"{r['direct_per_s'] / r['anchor_per_s']:.2f} |")
         out.append("")
+        if handlers.get("scaling"):
+            out += ["Dispatcher cost as configured tenants grow (one busy at concurrency 4, the rest idle):", "",
+                    "| tenants | queue drain | gateway CPU per delivery (handlers excluded) |", "|---|---|---|"]
+            for r in handlers["scaling"]:
+                out.append(f"| {r['tenants']} | {r['drain_per_s']:.0f}/s | {r['gateway_cpu_us_per_delivery']:.0f} µs |")
+            out.append("")
 
     startup = load(results, "startup")
     if startup:
@@ -186,7 +192,8 @@ def main():
         "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
         "backlog": [py, str(HERE / "backlog.py"), *r] + (["--events", "50000", "--drain", "10", "--wrk-seconds", "3"]
                                                          if args.quick else []),
-        "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2"]
+        "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2",
+                                                            "--tenant-counts", "1", "100"]
                                                            if args.quick else []),
         "startup": [py, str(HERE / "startup.py"), *r] + (["--runs", "1", "--tenants", "1", "100"] if args.quick else []),
         "decode": [str(HERE / "decode" / "run.sh")] + (["--seconds", "1"] if args.quick else []),

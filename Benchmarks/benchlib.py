@@ -45,14 +45,15 @@ def rss_kib(pid):
     return 0
 
 
-def cpu_seconds(pid):
-    """User + system CPU of the process and of its reaped children (handlers, spawned commands)."""
+def cpu_seconds(pid, children=True):
+    """User + system CPU of the process and, unless `children` is false, of its reaped children
+    (handlers, spawned commands)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
         return 0.0
     # After the ")": state is fields[0], so utime is [11], stime [12], cutime [13], cstime [14].
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
+    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / CLOCK_TICKS
 
 
 def children(pid):

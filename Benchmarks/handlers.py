@@ -14,7 +14,11 @@ Direct mode: wrk (post.lua) at as many connections as the tenant's concurrency; 
 runs the handler once before its answer, so requests/s = executions/s including HTTP.
 
 The anchor also runs with -s: its posix_spawn calls serialized behind one lock, as swift-subprocess
-does them (one spawning thread per process); the gap between the two shows what that costs.
+did them (one spawning thread per process) before the gateway spawned from any thread.
+
+Dispatcher cost: the queue run again with 1, 10, 100 and 1,000 configured tenants, one busy and
+the rest idle (a handler each, no events); the gateway's own CPU per delivery (handlers excluded)
+should stay flat as tenants grow.
 
 Each measurement runs --repeat times, interleaved with the anchor; the median is reported.
 """
@@ -50,9 +54,11 @@ def anchor(exe, jobs, count, serialized=False):
     return float(fields["per_second"])
 
 
-def queue_run(work, concurrency, count, batch=500):
-    gw = b.start_gateway(Path(work) / f"queue-{uuid.uuid4().hex[:6]}",
-                         {"bench": b.tenant_toml(handler_command=HANDLER, concurrency=concurrency)})
+def queue_run(work, concurrency, count, batch=500, idle_tenants=0):
+    tenants = {"bench": b.tenant_toml(handler_command=HANDLER, concurrency=concurrency)}
+    # Configured queue tenants with a handler but no events: what a box with many numbers has.
+    tenants.update({f"idle{i:04d}": b.tenant_toml(handler_command=HANDLER) for i in range(idle_tenants)})
+    gw = b.start_gateway(Path(work) / f"queue-{uuid.uuid4().hex[:6]}", tenants)
     state = gw.workdir / "state"
     run_id = uuid.uuid4().hex[:8]
     bodies = [b.onprem_body(first, min(batch, count - first), run_id, contacts=count)
@@ -64,6 +70,7 @@ def queue_run(work, concurrency, count, batch=500):
             assert status == 200, answer
         ingested = time.monotonic()
         done_at_ingest = b.delivery_counts(state).get("done", 0)
+        cpu_at_ingest = b.cpu_seconds(gw.proc.pid, children=False)
         while True:
             counts = b.delivery_counts(state)
             if counts.get("done", 0) + counts.get("dead", 0) >= count:
@@ -72,10 +79,13 @@ def queue_run(work, concurrency, count, batch=500):
                 raise RuntimeError(f"deliveries not done after 600 s: {counts}")
             time.sleep(0.02)
         finished = time.monotonic()
+        drained = count - done_at_ingest
+        gateway_cpu = b.cpu_seconds(gw.proc.pid, children=False) - cpu_at_ingest
         if counts.get("dead", 0) or counts.get("retrying", 0):
             raise RuntimeError(f"handler failures: {counts}")
         return {"end_to_end_per_s": count / (finished - began),
-                "drain_per_s": (count - done_at_ingest) / (finished - ingested),
+                "drain_per_s": drained / (finished - ingested),
+                "gateway_cpu_us_per_delivery": 1e6 * gateway_cpu / max(1, drained),
                 "ingest_s": ingested - began, "total_s": finished - began}
     finally:
         gw.stop()
@@ -100,6 +110,8 @@ def main():
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--direct-seconds", type=int, default=5)
+    parser.add_argument("--tenant-counts", type=int, nargs="+", default=[1, 10, 100, 1000],
+                        help="configured tenants for the dispatcher-cost rows (one of them busy)")
     parser.add_argument("--results", help="folder for handlers.json")
     args = parser.parse_args()
     b.require("gcc", "wrk")
@@ -128,9 +140,22 @@ def main():
             }
             rows.append(row)
 
+        # The dispatcher's cost per delivery as configured tenants grow: one busy, the rest idle.
+        scaling = []
+        for tenants in args.tenant_counts:
+            runs = [queue_run(work, 4, args.events, idle_tenants=tenants - 1) for _ in range(args.repeat)]
+            scaling.append({"tenants": tenants,
+                            "drain_per_s": statistics.median(r["drain_per_s"] for r in runs),
+                            "gateway_cpu_us_per_delivery": statistics.median(r["gateway_cpu_us_per_delivery"] for r in runs),
+                            "samples": runs})
+            print(f"  {tenants} tenants: drain {scaling[-1]['drain_per_s']:.0f}/s, gateway CPU "
+                  f"{scaling[-1]['gateway_cpu_us_per_delivery']:.0f} µs per delivery", flush=True)
+
     print()
     print(table(rows))
-    b.save(args.results, "handlers", {"rows": rows, "events": args.events, "repeat": args.repeat})
+    print()
+    print(scaling_table(scaling))
+    b.save(args.results, "handlers", {"rows": rows, "scaling": scaling, "events": args.events, "repeat": args.repeat})
 
 
 def table(rows):
@@ -141,6 +166,13 @@ def table(rows):
                      f"{r['queue_per_s']:>11.0f} "
                      f"{r['queue_per_s'] / r['anchor_per_s']:>6.2f} {r['direct_per_s']:>9.0f} "
                      f"{r['direct_per_s'] / r['anchor_per_s']:>6.2f}")
+    return "\n".join(lines)
+
+
+def scaling_table(rows):
+    lines = [f"{'tenants':>8} {'drain/s':>8} {'gateway CPU µs/delivery':>24}"]
+    for r in rows:
+        lines.append(f"{r['tenants']:>8} {r['drain_per_s']:>8.0f} {r['gateway_cpu_us_per_delivery']:>24.0f}")
     return "\n".join(lines)
 
 

@@ -33,10 +33,17 @@ struct ChildProcess {
         path: String, arguments: [String], environment: [String], workingDirectory: String
     ) throws(SpawnError) -> ChildProcess {
         var child = coregate_child()
-        let status = CStringArray(arguments).withPointers { argv in
-            CStringArray(environment).withPointers { envp in
-                coregate_spawn(path, argv, envp, workingDirectory, &child)
+        var status: Int32 = 0
+        // ETXTBSY: the program was just written, and another thread's child, between its fork and
+        // its exec, still held the writer's descriptor. That passes within milliseconds.
+        for pause in [0, 1, 5, 20, 100] {
+            if pause > 0 { usleep(useconds_t(pause * 1000)) }
+            status = CStringArray(arguments).withPointers { argv in
+                CStringArray(environment).withPointers { envp in
+                    coregate_spawn(path, argv, envp, workingDirectory, &child)
+                }
             }
+            if status != ETXTBSY { break }
         }
         guard status == 0 else { throw SpawnError(errno: status) }
         return ChildProcess(

@@ -37,10 +37,9 @@ public final class Dispatcher: Sendable {
         var stopping = false
         var directWaiters: [SlotScheduler.WaiterID: CheckedContinuation<Bool, Never>] = [:]
         var nextWaiter: SlotScheduler.WaiterID = 0
-        /// Direct requests numbered but not yet asked for (their continuation is being made).
-        var unregistered: Set<SlotScheduler.WaiterID> = []
-        /// Of those, the ones that gave up already: they must not be asked for at all.
-        var gaveUp: Set<SlotScheduler.WaiterID> = []
+        /// Direct requests granted, or given up, before their continuation was registered.
+        var grantedEarly: Set<SlotScheduler.WaiterID> = []
+        var gaveUpEarly: Set<SlotScheduler.WaiterID> = []
 
         init(_ configuration: Configuration) {
             scheduler = SlotScheduler(total: 0, concurrency: [:])
@@ -58,7 +57,13 @@ public final class Dispatcher: Sendable {
 
         /// Hands each granted direct request its continuation, to resume outside the lock.
         mutating func granted(_ decisions: SlotScheduler.Decisions) -> [CheckedContinuation<Bool, Never>] {
-            decisions.directGranted.compactMap { directWaiters.removeValue(forKey: $0) }
+            decisions.directGranted.compactMap { waiter in
+                guard let continuation = directWaiters.removeValue(forKey: waiter) else {
+                    grantedEarly.insert(waiter)
+                    return nil
+                }
+                return continuation
+            }
         }
     }
 
@@ -82,6 +87,9 @@ public final class Dispatcher: Sendable {
 
     /// Handler processes running now, queue and direct together.
     public var running: Int { state.withLock { $0.scheduler.runningCount } }
+
+    /// Direct-mode requests waiting for a slot now.
+    public var directRequestsWaiting: Int { state.withLock { $0.directWaiters.count } }
 
     /// A reload: new limits and handlers apply to the next runs.
     public func configure(_ configuration: Configuration) {
@@ -111,11 +119,11 @@ public final class Dispatcher: Sendable {
     /// Waits up to `timeout` for a slot for one direct-mode handler run; false when none came.
     /// Ends at once, without a slot, when the calling task is cancelled.
     public func acquireDirect(tenant: String, timeout: Duration) async -> Bool {
-        let waiter = state.withLock { state in
+        let waiter: SlotScheduler.WaiterID? = state.withLock { state in
             state.nextWaiter += 1
-            state.unregistered.insert(state.nextWaiter)
-            return state.nextWaiter
+            return state.scheduler.directRequested(tenant: tenant, waiter: state.nextWaiter) ? nil : state.nextWaiter
         }
+        guard let waiter else { return true }
         let deadline = Task {
             try? await Task.sleep(for: timeout)
             self.abandon(waiter)
@@ -123,11 +131,10 @@ public final class Dispatcher: Sendable {
         defer { deadline.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                // Asking and registering under one lock: no grant can come in between.
+                // A grant or a give-up may have come before the continuation existed.
                 let answer: Bool? = state.withLock { state in
-                    state.unregistered.remove(waiter)
-                    if state.gaveUp.remove(waiter) != nil { return false }
-                    if state.scheduler.directRequested(tenant: tenant, waiter: waiter) { return true }
+                    if state.grantedEarly.remove(waiter) != nil { return true }
+                    if state.gaveUpEarly.remove(waiter) != nil { return false }
                     state.directWaiters[waiter] = continuation
                     return nil
                 }
@@ -150,12 +157,12 @@ public final class Dispatcher: Sendable {
     /// The request's time ran out or it was cancelled: it stops waiting, unless granted already.
     private func abandon(_ waiter: SlotScheduler.WaiterID) {
         let continuation = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            if state.unregistered.contains(waiter) {
-                state.gaveUp.insert(waiter)
+            guard state.scheduler.directAbandoned(waiter) else { return nil }
+            guard let continuation = state.directWaiters.removeValue(forKey: waiter) else {
+                state.gaveUpEarly.insert(waiter)
                 return nil
             }
-            guard state.scheduler.directAbandoned(waiter) else { return nil }
-            return state.directWaiters.removeValue(forKey: waiter)
+            return continuation
         }
         continuation?.resume(returning: false)
     }

@@ -32,19 +32,25 @@ final class Doorbell: Sendable {
         if rung { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
+                // Cancelled when the ring came first; then it must not ring again.
                 if (try? await Task.sleep(for: timeout)) != nil { self.ring() }
             }
             group.addTask {
-                await withCheckedContinuation { continuation in
-                    let alreadyRung = self.state.withLock { state in
-                        if state.rung {
-                            state.rung = false
-                            return true
+                // The caller's cancellation (the service stopping) ends the wait too.
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let alreadyRung = self.state.withLock { state in
+                            if state.rung {
+                                state.rung = false
+                                return true
+                            }
+                            state.waiter = continuation
+                            return false
                         }
-                        state.waiter = continuation
-                        return false
+                        if alreadyRung { continuation.resume() }
                     }
-                    if alreadyRung { continuation.resume() }
+                } onCancel: {
+                    self.ring()
                 }
             }
             await group.next()

@@ -4,29 +4,19 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The service's housekeeping while it serves: `STATUS=` when it changes, `WATCHDOG=1` when
-/// systemd asks for it, and pruning delivered events past their retention.
+/// The service's housekeeping while it serves: `STATUS=` when it changes, and `WATCHDOG=1` when
+/// systemd asks for it.
 struct HeartbeatService: Service {
     let status: StatusReporter
     let notifier: SystemdNotifier
     let store: Store
-    let live: LiveConfiguration
-    let logger: Logger
-
-    /// Pruning deletes in batches and need not keep up to the second.
-    static let pruneEvery = Duration.seconds(600)
 
     func run() async {
         let watchdog = notifier.watchdogInterval
         let tick = min(watchdog ?? .seconds(5), .seconds(5))
         await cancelWhenGracefulShutdown {
             var lastStatus = status.line
-            var lastPrune = ContinuousClock.now - Self.pruneEvery
             while !Task.isCancelled {
-                if ContinuousClock.now - lastPrune >= Self.pruneEvery {
-                    await prune()
-                    lastPrune = .now
-                }
                 try? await Task.sleep(for: tick)
                 if watchdog != nil { notifier.watchdog() }
                 await status.refreshQueue(from: store)
@@ -36,17 +26,6 @@ struct HeartbeatService: Service {
                     lastStatus = line
                 }
             }
-        }
-    }
-
-    private func prune() async {
-        let retention = live.configuration.global.retention
-        let cutoff = Date().addingTimeInterval(-Double(retention.components.seconds))
-        do {
-            let pruned = try await store.prune(doneOlderThan: cutoff)
-            if pruned > 0 { logger.info("pruned delivered events past their retention", metadata: ["events": "\(pruned)"]) }
-        } catch {
-            logger.error("cannot prune delivered events", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -105,7 +105,8 @@ public enum Serve {
                     ReloadService(
                         hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
                         status: status, notifier: notifier, logger: logger),
-                    HeartbeatService(status: status, notifier: notifier, store: store, live: live, logger: logger),
+                    HeartbeatService(status: status, notifier: notifier, store: store),
+                    RetentionService(store: store, live: live, logger: logger),
                     DispatcherService(dispatcher: dispatcher),
                     HTTPService(
                         servers: [server, metricsServer], status: status, notifier: notifier,

@@ -88,7 +88,7 @@ public struct DeliveryConfig: Sendable, Equatable {
     public var maxAttempts: Int = 8
     /// Handler processes at once for this tenant.
     public var concurrency: Int = 4
-    /// Retries wait `backoffInitial · 2^(attempt-1)`, capped at `backoffMax`, with full jitter.
+    /// Retries wait `backoffInitial · 2^(attempt-1)`, capped at `backoffMax`, with equal jitter (see `Backoff`).
     public var backoffInitial: Duration = .seconds(1)
     public var backoffMax: Duration = .seconds(600)
     /// Unfinished deliveries past which new requests get 503, so the sender keeps the data.
