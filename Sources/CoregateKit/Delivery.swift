@@ -53,21 +53,31 @@ struct Delivery: Sendable {
 
     /// Runs every matching handler before answering, one event after another so a contact's
     /// events keep their order: `200` when all succeed, `503` otherwise (the sender retries).
+    /// A handler that already succeeded on an event, in an earlier try of the same request, is
+    /// not run again.
     func runDirect(_ events: [Event], tenants: [Tenant], global: GlobalConfig, logger: Logger) async -> Answer {
+        let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let succeededBefore = await directSucceeded(events, logger: logger)
+        var succeeded: [Store.DirectSuccess] = []
         var failures = 0
         for event in events {
-            guard let tenant = tenants.first(where: { $0.id == event.tenant }) else { continue }
+            guard let tenant = owners[event.tenant] else { continue }
             for handler in tenant.handlers where handler.takes(eventType: event.type) {
                 var logger = logger
                 logger[metadataKey: "handler"] = "\(handler.name)"
                 logger[metadataKey: "event_id"] = "\(event.id)"
+                if succeededBefore[event.tenant]?[event.id]?.contains(handler.name) == true {
+                    logger.info("already delivered by an earlier try of this request; not run again")
+                    continue
+                }
                 guard await dispatcher.acquireDirect(tenant: tenant.id, timeout: global.directWait) else {
                     logger.warning("no handler slot came free in time; answering 503")
                     return .handlersBusy
                 }
+                let line = event.jsonLine()
                 let invocation = HandlerInvocation(
                     tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
-                    eventJSON: event.jsonLine(), attempt: 1,
+                    eventJSON: line, attempt: 1,
                     stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: global.stateDir))
                 let result = await runner.run(invocation)
                 dispatcher.releaseDirect(tenant: tenant.id)
@@ -76,17 +86,51 @@ struct Delivery: Sendable {
                     logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])
                     return .handlersBusy
                 }
-                metrics.attempt(tenant: tenant.id, handler: handler.name, report: AttemptReport(result))
+                let report = AttemptReport(result)
+                metrics.attempt(tenant: tenant.id, handler: handler.name, report: report)
                 if result.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])
+                    let stored = NewEvent(
+                        id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey, json: line,
+                        handlers: [])
+                    succeeded.append(Store.DirectSuccess(event: stored, handler: handler.name, report: report))
                 } else {
                     failures += 1
                     logger.warning("direct delivery failed", metadata: ["outcome": "\(result.outcome)"])
                 }
             }
         }
+        remember(succeeded, logger: logger)
         for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
+    }
+
+    /// Per tenant, per event, the handlers that succeeded in an earlier try. When the store cannot
+    /// say, every handler runs: at least once is the promise.
+    private func directSucceeded(_ events: [Event], logger: Logger) async -> [String: [String: Set<String>]] {
+        var byTenant: [String: [String: Set<String>]] = [:]
+        for (tenant, tenantEvents) in Dictionary(grouping: events, by: \.tenant) {
+            do {
+                byTenant[tenant] = try await store.directSucceeded(tenant: tenant, eventIDs: tenantEvents.map(\.id))
+            } catch {
+                logger.error("cannot read earlier direct deliveries; running every handler", metadata: ["error": "\(error)"])
+            }
+        }
+        return byTenant
+    }
+
+    /// Recorded after the answer's work, in the background: the sender retries only after a
+    /// non-200, long after this commit, and a record lost to a crash costs one more run at most.
+    private func remember(_ successes: [Store.DirectSuccess], logger: Logger) {
+        guard !successes.isEmpty else { return }
+        let store = store
+        Task {
+            do {
+                try await store.recordDirectSuccesses(successes)
+            } catch {
+                logger.error("cannot record direct deliveries; a retried request runs them again", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }
 

@@ -170,7 +170,7 @@ extension Store {
             ]) else {
                 return false
             }
-            try recordAttempt(db, claim: claim, report: report)
+            try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
             if state.isFinished {
                 try Lanes.promoteNextHead(
                     db, tenant: lane["tenant"], handler: lane["handler"], contactKey: lane["contact_key"])
@@ -178,15 +178,17 @@ extension Store {
             return true
         }
     }
+}
 
-    private static func recordAttempt(_ db: Database, claim: Claim, report: AttemptReport) throws {
+extension Completion {
+    static func recordAttempt(_ db: Database, deliveryID: Int64, round: Int, number: Int, report: AttemptReport) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                  exit_status, signal, stdout, stderr_lines)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.execute(arguments: [
-            claim.deliveryID, claim.round, claim.attempt, report.startedAt.storeMilliseconds,
+            deliveryID, round, number, report.startedAt.storeMilliseconds,
             report.duration.milliseconds, report.outcome.rawValue, report.exitStatus, report.signal,
             Data(report.stdout), report.stderrLines,
         ])

@@ -169,3 +169,32 @@ def test_direct_mode_past_the_bound_waits_then_answers_503(workdir, tenants, sta
     assert 0.4 < waited < 2.5, waited
     t.join()
     assert first["status"] == 200
+
+
+def test_direct_mode_runs_only_what_did_not_succeed_when_the_sender_retries(workdir, tenants, start):
+    runs = workdir / "runs.txt"
+    steady = handler_script(workdir, "steady.sh", f'read -r e\necho steady >> {runs}\n')
+    # Fails on its first run only, as a handler whose backend was briefly down.
+    flaky = handler_script(workdir, "flaky.sh", (
+        f'read -r e\necho flaky >> {runs}\n'
+        f'[ -e {workdir}/flaky-ran ] && exit 0\ntouch {workdir}/flaky-ran\nexit 1\n'))
+    write_tenant(tenants, "acme", tenant(steady, mode="direct") + (
+        f'[[handlers]]\nname = "flaky"\nevents = ["*"]\ncommand = ["{flaky}"]\n'))
+    gw = start()
+    body = onprem_text("wamid.retried")
+
+    assert gw.post("/webhooks/acme", body)[0] == 503
+    assert sorted(lines(runs)) == ["flaky", "steady"]
+    # The success is recorded, visible to the operator, before the sender's retry comes.
+    def recorded():
+        return cli("events", "show", "msg:wamid.retried", state_dir=workdir / "state", check=False).stdout
+
+    wait_until(lambda: "h: done" in recorded(), what="the recorded success")
+
+    status, answer, _ = gw.post("/webhooks/acme", body)
+    assert status == 200, answer
+    assert sorted(lines(runs)) == ["flaky", "flaky", "steady"], "steady succeeded before and is not run again"
+    wait_until(lambda: "flaky: done" in recorded(), what="flaky's success")
+
+    assert gw.post("/webhooks/acme", body)[0] == 200
+    assert len(lines(runs)) == 3, "a redelivery of a request that fully succeeded runs nothing"

@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+/// Direct mode keeps no queue, but it remembers which handlers already succeeded on which event,
+/// so the sender's retry of a request (the Coreapp retries until it sees `200`) runs only the
+/// handlers that did not (SPEC §8). A success is stored as the event with a `done` delivery and
+/// its attempt, as the queue stores one: `coregate events` shows it, and retention prunes it.
+extension Store {
+    /// For each of these events of the tenant, the handlers that already succeeded on it.
+    public func directSucceeded(tenant: String, eventIDs: [String]) async throws -> [String: Set<String>] {
+        guard !eventIDs.isEmpty else { return [:] }
+        return try await pool.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT delivery.handler FROM event JOIN delivery ON delivery.event_seq = event.seq
+                WHERE event.tenant = ? AND event.id = ? AND delivery.state = 'done'
+                """)
+            var succeeded: [String: Set<String>] = [:]
+            for id in Set(eventIDs) {
+                let handlers = try String.fetchAll(statement, arguments: [tenant, id])
+                if !handlers.isEmpty { succeeded[id] = Set(handlers) }
+            }
+            return succeeded
+        }
+    }
+
+    /// One handler's success on one event in direct mode.
+    public struct DirectSuccess: Sendable {
+        /// Its `handlers` are ignored.
+        public var event: NewEvent
+        public var handler: String
+        public var report: AttemptReport
+
+        public init(event: NewEvent, handler: String, report: AttemptReport) {
+            self.event = event
+            self.handler = handler
+            self.report = report
+        }
+    }
+
+    /// Records a request's direct-mode successes, in one transaction.
+    public func recordDirectSuccesses(_ successes: [DirectSuccess], now: Date = Date()) async throws {
+        guard !successes.isEmpty else { return }
+        let now = now.storeMilliseconds
+        try await write { db in
+            for success in successes {
+                try Self.recordDirectSuccess(db, success, now: now)
+            }
+        }
+    }
+
+    private static func recordDirectSuccess(_ db: Database, _ success: DirectSuccess, now: Int64) throws {
+        let event = success.event
+        try db.cachedStatement(sql: """
+            INSERT INTO event (tenant, id, type, contact_key, stored_at, json) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id, tenant) DO NOTHING
+            """).execute(arguments: [event.tenant, event.id, event.type, event.contactKey, now, Data(event.json)])
+        let seq = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT seq FROM event WHERE tenant = ? AND id = ?"), arguments: [event.tenant, event.id])
+        // A success already recorded (two retries raced) inserts nothing and returns no id.
+        guard let seq, let deliveryID = try Int64.fetchOne(
+            db.cachedStatement(sql: """
+                INSERT INTO delivery (event_seq, tenant, handler, contact_key, state, is_head, attempts,
+                                      next_attempt_at, finished_at)
+                VALUES (?, ?, ?, ?, 'done', 0, 1, ?, ?)
+                ON CONFLICT (event_seq, handler) DO NOTHING
+                RETURNING id
+                """), arguments: [seq, event.tenant, success.handler, event.contactKey, now, now])
+        else { return }
+        try Completion.recordAttempt(db, deliveryID: deliveryID, round: 1, number: 1, report: success.report)
+    }
+}
