@@ -22,6 +22,8 @@ public final class Dispatcher: Sendable {
     /// A run put off because the gateway was short of resources (not an attempt).
     private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
     private let doorbell = Doorbell()
+    /// Whether a thread is running rounds (``pump(onHandlerThread:)``).
+    private let pumping = Atomic<Bool>(false)
     private let state: Mutex<State>
     /// Another process (the CLI's `replay`) may queue work; the store is asked this often.
     static let resynchronizeEvery = Duration.seconds(5)
@@ -34,7 +36,12 @@ public final class Dispatcher: Sendable {
         var stateDir: String
         var finished: [FinishedRun] = []
         var inFlight = 0
+        /// The running handlers, to stop them when the loop is cancelled.
+        var cancellations: [Int64: HandlerCancellation] = [:]
         var stopping = false
+        var cancelled = false
+        /// After a failed transaction, no round writes before this.
+        var storeRetryAt = ContinuousClock.now
         var directWaiters: [SlotScheduler.WaiterID: CheckedContinuation<Bool, Never>] = [:]
         var nextWaiter: SlotScheduler.WaiterID = 0
         /// Direct requests granted, or given up, before their continuation was registered.
@@ -176,63 +183,106 @@ public final class Dispatcher: Sendable {
 
 extension Dispatcher {
     /// Runs the queue until ``stop()``, then returns once every running delivery is recorded.
+    /// Cancelled (a stop that cannot wait), it stops the running handlers and leaves them for
+    /// crash recovery to run again at the next start.
+    ///
+    /// The loop has a thread of its own, so its store transaction is a plain blocking call on
+    /// that thread: no hop to a database queue and back, and nothing of the cooperative pool or
+    /// an event loop is ever blocked.
     public func run() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread {
+                    self.loop()
+                    continuation.resume()
+                }
+                thread.name = "coregate-queue"
+                thread.start()
+            }
+        } onCancel: {
+            let running = state.withLock { state in
+                state.stopping = true
+                state.cancelled = true
+                return Array(state.cancellations.values)
+            }
+            running.forEach { $0.cancel() }
+            doorbell.ring()
+        }
+    }
+
+    /// The dispatcher's own thread: sleeps until there may be work (new events, a retry falling
+    /// due, time to resynchronize), pumps, and returns once stopped with nothing in flight.
+    private func loop() {
         var lastSync = ContinuousClock.now
-        await resynchronize()
-        await withDiscardingTaskGroup { group in
-            while true {
-                let (finished, claims, stopping, inFlight) = state.withLock { state in
-                    let finished = state.finished
-                    state.finished = []
-                    var granted: [CheckedContinuation<Bool, Never>] = []
-                    for run in finished {
-                        granted += state.granted(state.scheduler.finished(tenant: run.settlement.claim.tenant, followUp: run.followUp))
-                    }
-                    var claims = state.scheduler.takeClaims()
-                    if state.stopping {
-                        for (tenant, count) in claims {
-                            granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: nil))
-                        }
-                        claims = [:]
-                    }
-                    resume(granted)
-                    return (finished, claims, state.stopping, state.inFlight)
-                }
-                if stopping && finished.isEmpty && inFlight == 0 { return }
-                if finished.isEmpty && claims.isEmpty {
-                    await sleepUntilWork(lastSync: lastSync)
-                    if ContinuousClock.now - lastSync >= Self.resynchronizeEvery {
-                        await resynchronize()
-                        lastSync = .now
-                    }
-                    continue
-                }
-                for claim in await settle(finished, claims: claims) {
-                    state.withLock { $0.inFlight += 1 }
-                    group.addTask { await self.deliver(claim) }
-                }
+        resynchronize()
+        while true {
+            pump(onHandlerThread: false)
+            if state.withLock({ $0.stopping && $0.finished.isEmpty && $0.inFlight == 0 }) { return }
+            sleepUntilWork(lastSync: lastSync)
+            if ContinuousClock.now - lastSync >= Self.resynchronizeEvery {
+                resynchronize()
+                lastSync = .now
             }
         }
     }
 
-    /// One round's transaction. On failure the runs stay to be recorded next round, and the
-    /// reserved slots go back until the store answers again.
-    private func settle(_ finished: [FinishedRun], claims: [String: Int]) async -> [Claim] {
+    /// Runs rounds (record what finished, claim for free slots, start handlers) until one finds
+    /// nothing to do. Any thread may pump, one at a time: a handler's thread pumps as soon as its
+    /// run ends, so a delivery's end, the transaction, and the next spawn happen on one thread
+    /// without waking another. False when another thread was pumping already.
+    ///
+    /// `onHandlerThread`: the caller is a handler thread about to be free, which then runs the
+    /// first started handler itself.
+    @discardableResult
+    private func pump(onHandlerThread: Bool) -> Bool {
+        guard pumping.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { pumping.store(false, ordering: .releasing) }
+        var keepOne = onHandlerThread
+        while true {
+            let (finished, claims) = state.withLock { state in
+                guard ContinuousClock.now >= state.storeRetryAt else { return ([FinishedRun](), [String: Int]()) }
+                let finished = state.finished
+                state.finished = []
+                var granted: [CheckedContinuation<Bool, Never>] = []
+                for run in finished {
+                    granted += state.granted(state.scheduler.finished(tenant: run.settlement.claim.tenant, followUp: run.followUp))
+                }
+                var claims = state.scheduler.takeClaims()
+                if state.stopping {
+                    for (tenant, count) in claims {
+                        granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: nil))
+                    }
+                    claims = [:]
+                }
+                resume(granted)
+                return (finished, claims)
+            }
+            if finished.isEmpty && claims.isEmpty { return true }
+            for claim in settle(finished, claims: claims) {
+                start(claim, onThisThread: keepOne)
+                keepOne = false
+            }
+        }
+    }
+
+    /// One round's transaction. On failure the runs stay to be recorded later, the reserved slots
+    /// go back, and no round writes again for a moment.
+    private func settle(_ finished: [FinishedRun], claims: [String: Int]) -> [Claim] {
         let result: SettleResult
         do {
-            result = try await store.settle(finished.map(\.settlement), claims: claims)
+            result = try store.settleBlocking(finished.map(\.settlement), claims: claims)
         } catch {
             logger.error("cannot record attempts or claim deliveries; trying again shortly", metadata: ["error": "\(error)"])
             let retryAt = Date() + Self.shortagePause
             state.withLock { state in
                 state.finished = finished + state.finished
+                state.storeRetryAt = .now + .seconds(Self.shortagePause)
                 var granted: [CheckedContinuation<Bool, Never>] = []
                 for (tenant, count) in claims {
                     granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: retryAt))
                 }
                 resume(granted)
             }
-            await doorbell.wait(timeout: .seconds(Self.shortagePause))
             return []
         }
         for claim in result.notRunning {
@@ -253,21 +303,23 @@ extension Dispatcher {
     }
 
     /// Sleeps until rung, until the next retry is due, or until it is time to resynchronize.
-    private func sleepUntilWork(lastSync: ContinuousClock.Instant) async {
+    private func sleepUntilWork(lastSync: ContinuousClock.Instant) {
         let untilSync = Self.resynchronizeEvery - (ContinuousClock.now - lastSync)
-        let nextDue = state.withLock { $0.scheduler.nextDue }
-        let untilDue = nextDue.map { Duration.milliseconds(max(0, Int64($0.timeIntervalSinceNow * 1000) + 1)) }
-        await doorbell.wait(timeout: max(.zero, min(untilSync, untilDue ?? untilSync)))
+        let (nextDue, storeRetryAt, unrecorded) = state.withLock { ($0.scheduler.nextDue, $0.storeRetryAt, !$0.finished.isEmpty) }
+        var timeout = untilSync
+        if let nextDue { timeout = min(timeout, .milliseconds(max(0, Int64(nextDue.timeIntervalSinceNow * 1000) + 1))) }
+        if unrecorded { timeout = min(timeout, storeRetryAt - .now) }
+        doorbell.wait(timeout: max(.zero, timeout))
         let now = Date()
         state.withLock { state in resume(state.granted(state.scheduler.timePassed(now: now))) }
     }
 
     /// Asks the store which tenants have deliveries waiting; picks up what another process queued.
-    private func resynchronize() async {
+    private func resynchronize() {
         let queueTenants = state.withLock { state in state.tenants.values.filter { $0.delivery.mode == .queue }.map(\.id) }
         do {
-            let dates = try await store.dueDates(tenants: queueTenants)
-            try await store.refreshBacklogCounts()
+            let dates = try store.dueDatesBlocking(tenants: queueTenants)
+            try store.refreshBacklogCountsBlocking()
             let now = Date()
             state.withLock { state in resume(state.granted(state.scheduler.resynchronize(dueDates: dates, now: now))) }
         } catch {
@@ -275,38 +327,53 @@ extension Dispatcher {
         }
     }
 
-    private func deliver(_ claim: Claim) async {
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:policy:logger:)``.
+    private func start(_ claim: Claim, onThisThread: Bool) {
         var logger = self.logger
         logger[metadataKey: "tenant"] = "\(claim.tenant)"
         logger[metadataKey: "handler"] = "\(claim.handler)"
         logger[metadataKey: "event_id"] = "\(claim.eventID)"
         logger[metadataKey: "attempt"] = "\(claim.attempt)"
 
-        let (tenant, stateDir) = state.withLock { ($0.tenants[claim.tenant], $0.stateDir) }
+        let cancellation = HandlerCancellation()
+        let (tenant, stateDir, cancelled) = state.withLock { state in
+            state.inFlight += 1
+            state.cancellations[claim.deliveryID] = cancellation
+            return (state.tenants[claim.tenant], state.stateDir, state.cancelled)
+        }
+        if cancelled { cancellation.cancel() }
         let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
-        let report: AttemptReport
-        if let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler }) {
-            let result = await runner.run(HandlerInvocation(claim, handler: handler, stateDir: stateDir))
-            if case .gatewayShortOf(let reason) = result.outcome {
-                let until = Date() + Self.shortagePause
-                logger.warning("handler not started, the gateway is short of resources; not an attempt, tried again shortly",
-                    metadata: ["reason": "\(reason)"])
-                deferralObserver(claim.tenant, claim.handler)
-                finish(FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until)))
-                return
-            }
-            report = AttemptReport(result)
-        } else {
-            report = AttemptReport(
+        guard let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler }) else {
+            cancellation.close()
+            let report = AttemptReport(
                 outcome: .notStarted, startedAt: Date(), duration: .zero,
                 stdout: Array("handler \(claim.handler) is no longer configured for tenant \(claim.tenant)".utf8))
-        }
-        // Cut short by the service stopping, not judged: crash recovery runs it again at the next
-        // start, with the next attempt number. Its slot is simply given back.
-        if Task.isCancelled {
-            finish(nil, tenant: claim.tenant)
+            attempted(claim, report, policy: policy, logger: logger)
             return
         }
+        runner.start(
+            HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
+            wakingAnotherThread: !onThisThread
+        ) { [logger] result in
+            self.ended(claim, result, policy: policy, logger: logger)
+        }
+    }
+
+    /// On the handler's thread, once it is gone.
+    private func ended(_ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, logger: Logger) {
+        if case .gatewayShortOf(let reason) = result.outcome {
+            let until = Date() + Self.shortagePause
+            logger.warning(
+                "handler not started, the gateway is short of resources; not an attempt, tried again shortly",
+                metadata: ["reason": "\(reason)"])
+            deferralObserver(claim.tenant, claim.handler)
+            finish(claim, FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until)))
+            return
+        }
+        attempted(claim, AttemptReport(result), policy: policy, logger: logger)
+    }
+
+    private func attempted(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger) {
         attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
         log(report, completion, logger: logger)
@@ -315,19 +382,24 @@ extension Dispatcher {
             case .done, .dead: .laneMoved
             case .retrying(let at): .retry(at: at)
             }
-        finish(FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp))
+        finish(claim, FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp))
     }
 
-    private func finish(_ run: FinishedRun?, tenant: String? = nil) {
-        state.withLock { state in
+    /// A run cut short by a cancelled stop is not judged: crash recovery runs it again at the next
+    /// start, with the next attempt number. Its slot is simply given back.
+    private func finish(_ claim: Claim, _ run: FinishedRun) {
+        let stopping = state.withLock { state in
             state.inFlight -= 1
-            if let run {
+            state.cancellations[claim.deliveryID] = nil
+            if state.cancelled {
+                resume(state.granted(state.scheduler.finished(tenant: claim.tenant, followUp: .none)))
+            } else {
                 state.finished.append(run)
-            } else if let tenant {
-                resume(state.granted(state.scheduler.finished(tenant: tenant, followUp: .none)))
             }
+            return state.stopping
         }
-        doorbell.ring()
+        // Whoever is pumping now may have looked already: then the dispatcher's thread must.
+        if !pump(onHandlerThread: true) || stopping { doorbell.ring() }
     }
 
     private func log(_ report: AttemptReport, _ completion: Completion, logger: Logger) {

@@ -11,9 +11,9 @@ import Glibc
 /// It never throws: whatever goes wrong, even before the handler starts, is an outcome the queue
 /// must record and act on.
 ///
-/// Each run takes a thread of its own for as long as the handler runs: spawn, then one `poll`
-/// loop over its pipes and its pidfd (``HandlerSupervisor``), then one hop back to the caller.
-/// Handler slots bound how many run at once, and so how many threads this takes.
+/// Each run takes a thread for as long as the handler runs: spawn, then one `poll` loop over its
+/// pipes and its pidfd (``HandlerSupervisor``), then one hop back to the caller. Handler slots
+/// bound how many run at once, and so how many threads this takes.
 ///
 /// When the calling task is cancelled (the service is stopping), the handler's process group gets
 /// SIGTERM, then SIGKILL after `terminationGrace`, and the result says how the handler ended
@@ -43,7 +43,36 @@ public struct HandlerRunner: Sendable {
         self.standardErrorLineLimit = standardErrorLineLimit
     }
 
+    /// Runs the handler and returns how it ended.
     public func run(_ invocation: HandlerInvocation) async -> HandlerResult {
+        let cancellation = HandlerCancellation()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                start(invocation, cancellation: cancellation) { continuation.resume(returning: $0) }
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    /// Starts the handler on a thread of its own and returns at once; `completion` is called on
+    /// that thread with how it ended. `cancellation` stops it early.
+    ///
+    /// The thread is one of ``HandlerThreads``: a new one when none is idle, so a run never
+    /// waits for another to end. `wakingAnotherThread: false` is for a caller that is itself a
+    /// handler thread finishing its run: that thread then takes this run next, with no wake-up.
+    public func start(
+        _ invocation: HandlerInvocation, cancellation: HandlerCancellation, wakingAnotherThread: Bool = true,
+        completion: @escaping @Sendable (HandlerResult) -> Void
+    ) {
+        HandlerThreads.shared.run(wakingAnotherThread: wakingAnotherThread) {
+            completion(self.runHere(invocation, cancellation: cancellation))
+            cancellation.close()
+        }
+    }
+
+    /// The whole run, blocking the calling thread until the handler is gone.
+    private func runHere(_ invocation: HandlerInvocation, cancellation: HandlerCancellation) -> HandlerResult {
         let startedAt = Date()
         let start = ContinuousClock.now
         func notStarted(_ outcome: HandlerOutcome) -> HandlerResult {
@@ -60,59 +89,39 @@ public struct HandlerRunner: Sendable {
         guard let path = Self.resolve(program, path: environment["PATH"] ?? HandlerEnvironment.defaultPATH) else {
             return notStarted(.couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"])))
         }
-        guard let cancel = CancelSignal() else {
+        guard cancellation.descriptor >= 0 else {
             return notStarted(.gatewayShortOf(reason: "cannot make an eventfd: \(String(cString: strerror(errno)))"))
         }
-        defer { cancel.close() }
-
         let supervisor = HandlerSupervisor(
             timeout: invocation.handler.timeout, terminationGrace: terminationGrace,
             standardOutputLimit: standardOutputLimit, standardErrorLineLimit: standardErrorLineLimit,
             standardErrorLogger: logger(for: invocation))
-        let arguments = [program] + invocation.handler.command.dropFirst()
-        let variables = environment.map { $0.key + "=" + $0.value }
-        let input = invocation.standardInput
-        let workingDirectory = invocation.stateDirectory
 
-        let ended: Result<Supervision, ChildProcess.SpawnError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    continuation.resume(
-                        returning: Result { () throws(ChildProcess.SpawnError) in
-                            var child = try ChildProcess.spawn(
-                                path: path, arguments: arguments, environment: variables,
-                                workingDirectory: workingDirectory)
-                            return supervisor.supervise(&child, input: input, cancel: cancel)
-                        })
-                }
-                thread.stackSize = 512 << 10
-                thread.start()
-            }
-        } onCancel: {
-            cancel.fire()
-        }
-
-        switch ended {
-        case .success(let seen):
-            let outcome: HandlerOutcome =
-                if seen.timedOut { .timedOut } else {
-                    switch seen.termination {
-                    case .exited(0): .succeeded
-                    case .exited(75): .retryRequested
-                    case .exited(let status): .failed(exitStatus: status)
-                    case .signaled(let signal): .signaled(signal: signal)
-                    }
-                }
-            return HandlerResult(
-                outcome: outcome, startedAt: startedAt, duration: .now - start,
-                standardOutput: seen.standardOutput.bytes, standardOutputTruncated: seen.standardOutput.truncated,
-                standardErrorLineCount: seen.standardErrorLineCount)
-        case .failure(let error) where error.isResourceShortage:
+        var child: ChildProcess
+        do {
+            child = try ChildProcess.spawn(
+                path: path, arguments: [program] + invocation.handler.command.dropFirst(),
+                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory)
+        } catch where error.isResourceShortage {
             return notStarted(.gatewayShortOf(reason: "cannot start \(program): \(error.description)"))
-        case .failure(let error):
+        } catch {
             return notStarted(
                 .couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"], spawnError: error.description)))
         }
+        let seen = supervisor.supervise(&child, input: invocation.standardInput, cancellation: cancellation)
+        let outcome: HandlerOutcome =
+            if seen.timedOut { .timedOut } else {
+                switch seen.termination {
+                case .exited(0): .succeeded
+                case .exited(75): .retryRequested
+                case .exited(let status): .failed(exitStatus: status)
+                case .signaled(let signal): .signaled(signal: signal)
+                }
+            }
+        return HandlerResult(
+            outcome: outcome, startedAt: startedAt, duration: .now - start,
+            standardOutput: seen.standardOutput.bytes, standardOutputTruncated: seen.standardOutput.truncated,
+            standardErrorLineCount: seen.standardErrorLineCount)
     }
 
     /// The state folder, made on first use. A shortage of descriptors or memory is the gateway's

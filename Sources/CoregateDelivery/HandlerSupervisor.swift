@@ -27,7 +27,7 @@ struct HandlerSupervisor {
     let standardErrorLogger: Logger
 
     /// Returns once the handler has exited, its leftovers in its group are killed, and it is reaped.
-    func supervise(_ child: inout ChildProcess, input: [UInt8], cancel: CancelSignal) -> Supervision {
+    func supervise(_ child: inout ChildProcess, input: [UInt8], cancellation: HandlerCancellation) -> Supervision {
         var output = BoundedOutput(limit: standardOutputLimit)
         var errorLines = StandardErrorLogger(logger: standardErrorLogger, maxLineBytes: standardErrorLineLimit)
         var written = 0
@@ -35,6 +35,9 @@ struct HandlerSupervisor {
         let clock = ContinuousClock()
         var terminateAt: ContinuousClock.Instant? = clock.now + timeout
         var killAt: ContinuousClock.Instant?
+        // One pipe buffer's worth, for both pipes, for the whole run.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+        defer { buffer.deallocate() }
 
         // Slots: stdin, stdout, stderr, exit, cancel. A closed one gets fd -1, which poll skips.
         var fds = [
@@ -42,7 +45,7 @@ struct HandlerSupervisor {
             pollfd(fd: child.standardOutput, events: Int16(POLLIN), revents: 0),
             pollfd(fd: child.standardError, events: Int16(POLLIN), revents: 0),
             pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: cancel.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: cancellation.descriptor, events: Int16(POLLIN), revents: 0),
         ]
         if input.isEmpty { closeInput(&child) }
 
@@ -62,8 +65,8 @@ struct HandlerSupervisor {
                 closeInput(&child)
                 fds[0].fd = -1
             }
-            if fds[1].revents != 0 && !drain(fds[1].fd, into: { output.append($0) }) { fds[1].fd = -1 }
-            if fds[2].revents != 0 && !drain(fds[2].fd, into: { errorLines.consume($0) }) { fds[2].fd = -1 }
+            if fds[1].revents != 0 && !drain(fds[1].fd, through: buffer, into: { output.append($0) }) { fds[1].fd = -1 }
+            if fds[2].revents != 0 && !drain(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) { fds[2].fd = -1 }
             if fds[4].revents != 0 {
                 // The caller was cancelled (the service is stopping): stop the handler as a timeout does.
                 fds[4].fd = -1
@@ -81,8 +84,8 @@ struct HandlerSupervisor {
         // What the handler left running in its group goes with it: a handler's work ends when it exits.
         child.signalGroup(SIGKILL)
         // What it wrote before exiting is in the pipes; a grandchild that holds them is not waited for.
-        if fds[1].fd >= 0 { _ = drain(fds[1].fd, into: { output.append($0) }) }
-        if fds[2].fd >= 0 { _ = drain(fds[2].fd, into: { errorLines.consume($0) }) }
+        if fds[1].fd >= 0 { _ = drain(fds[1].fd, through: buffer, into: { output.append($0) }) }
+        if fds[2].fd >= 0 { _ = drain(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) }
         errorLines.finish()
         let termination = child.reap()
         return Supervision(
@@ -118,18 +121,18 @@ struct HandlerSupervisor {
         child.standardInput = -1
     }
 
-    /// Reads until the pipe is empty; false at end of file.
-    private func drain(_ fd: Int32, into consume: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        withUnsafeTemporaryAllocation(byteCount: 64 << 10, alignment: 1) { buffer in
-            while true {
-                let count = read(fd, buffer.baseAddress, buffer.count)
-                if count > 0 {
-                    consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return count < 0 && errno == EAGAIN
-                }
+    /// Reads until the pipe is empty, through `buffer`; false at end of file.
+    private func drain(
+        _ fd: Int32, through buffer: UnsafeMutableRawBufferPointer, into consume: (UnsafeRawBufferPointer) -> Void
+    ) -> Bool {
+        while true {
+            let count = read(fd, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return count < 0 && errno == EAGAIN
             }
         }
     }
@@ -141,20 +144,19 @@ struct HandlerSupervisor {
     }
 }
 
-/// Interrupts a supervisor's `poll` from another thread: the task running the handler was cancelled.
-final class CancelSignal: Sendable {
+/// Stops a running handler from another thread, as a timeout does: the service is stopping.
+/// It interrupts the supervisor's `poll` through an eventfd.
+public final class HandlerCancellation: Sendable {
     private let fd: Mutex<Int32>
 
-    /// nil when no eventfd could be made (out of descriptors): a resource shortage.
-    init?() {
-        let fd = coregate_eventfd()
-        guard fd >= 0 else { return nil }
-        self.fd = Mutex(fd)
+    public init() {
+        fd = Mutex(coregate_eventfd())
     }
 
+    /// -1 when no eventfd could be made (out of descriptors): the run is then not started.
     var descriptor: Int32 { fd.withLock { $0 } }
 
-    func fire() {
+    public func cancel() {
         fd.withLock { fd in
             guard fd >= 0 else { return }
             var one: UInt64 = 1
@@ -162,10 +164,10 @@ final class CancelSignal: Sendable {
         }
     }
 
-    /// After the run; a late `fire()` then does nothing, rather than write to a reused descriptor.
+    /// After the run; a late `cancel()` then does nothing, rather than write to a reused descriptor.
     func close() {
         fd.withLock { fd in
-            Glibc.close(fd)
+            if fd >= 0 { Glibc.close(fd) }
             fd = -1
         }
     }

@@ -41,6 +41,14 @@ enum Claiming {
         return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, tenant: tenant))
     }
 
+    static func dueDates(_ db: Database, tenants: [String]) throws -> [String: Date] {
+        var dates: [String: Date] = [:]
+        for tenant in tenants {
+            dates[tenant] = try nextDue(db, tenant: tenant)
+        }
+        return dates
+    }
+
     /// When the tenant's earliest waiting head becomes due; nil when none waits.
     static func nextDue(_ db: Database, tenant: String) throws -> Date? {
         let statement = try db.cachedStatement(sql: """
@@ -86,12 +94,11 @@ extension Store {
     /// When each of these tenants' earliest waiting head becomes due (in the past when one is due
     /// already); tenants with nothing waiting are left out. One index lookup per tenant.
     public func dueDates(tenants: [String]) async throws -> [String: Date] {
-        try await pool.read { db in
-            var dates: [String: Date] = [:]
-            for tenant in tenants {
-                dates[tenant] = try Claiming.nextDue(db, tenant: tenant)
-            }
-            return dates
-        }
+        try await pool.read { try Claiming.dueDates($0, tenants: tenants) }
+    }
+
+    /// ``dueDates(tenants:)`` on the calling thread, which it blocks: for a thread of the caller's own.
+    public func dueDatesBlocking(tenants: [String]) throws -> [String: Date] {
+        try pool.read { try Claiming.dueDates($0, tenants: tenants) }
     }
 }

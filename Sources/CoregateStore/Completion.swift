@@ -104,26 +104,41 @@ extension Store {
     /// Nothing is written when both lists are empty.
     public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
-        let nowMilliseconds = now.storeMilliseconds
-        let (result, finished) = try await write { db in
-            var result = SettleResult()
-            var finished: [String: Int] = [:]
-            for settlement in settlements {
-                if try Self.record(settlement, db, now: nowMilliseconds) {
-                    if case .attempted(let claim, _, let completion) = settlement, completion.isFinished {
-                        finished[claim.tenant, default: 0] += 1
-                    }
-                } else {
-                    result.notRunning.append(settlement.claim)
-                }
-            }
-            for (tenant, limit) in claims where limit > 0 {
-                result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: nowMilliseconds)
-            }
-            return (result, finished)
-        }
+        let (result, finished) = try await write { try Self.settle($0, settlements, claims: claims, now: now) }
         backlogCounts.add(finished.mapValues { -$0 })
         return result
+    }
+
+    /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
+    /// while another process holds the write lock, up to the busy timeout): for a thread of the
+    /// caller's own, never the cooperative pool or an event loop.
+    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) throws -> SettleResult {
+        guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
+        let (result, finished) = try pool.write { try Self.settle($0, settlements, claims: claims, now: now) }
+        backlogCounts.add(finished.mapValues { -$0 })
+        return result
+    }
+
+    /// Returns what happened, and how many deliveries each tenant finished.
+    private static func settle(
+        _ db: Database, _ settlements: [Settlement], claims: [String: Int], now: Date
+    ) throws -> (SettleResult, [String: Int]) {
+        let now = now.storeMilliseconds
+        var result = SettleResult()
+        var finished: [String: Int] = [:]
+        for settlement in settlements {
+            if try record(settlement, db, now: now) {
+                if case .attempted(let claim, _, let completion) = settlement, completion.isFinished {
+                    finished[claim.tenant, default: 0] += 1
+                }
+            } else {
+                result.notRunning.append(settlement.claim)
+            }
+        }
+        for (tenant, limit) in claims where limit > 0 {
+            result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: now)
+        }
+        return (result, finished)
     }
 
     /// Records one attempt; see ``settle(_:claims:now:)``.

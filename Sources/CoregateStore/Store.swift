@@ -126,4 +126,9 @@ public final class Store: Sendable {
     public func refreshBacklogCounts() async throws {
         try await pool.read(backlogCounts.reload(from:))
     }
+
+    /// ``refreshBacklogCounts()`` on the calling thread, which it blocks: for a thread of the caller's own.
+    public func refreshBacklogCountsBlocking() throws {
+        try pool.read(backlogCounts.reload(from:))
+    }
 }
