@@ -45,6 +45,15 @@ struct VariantTests {
         #expect(cloud.first?.itemBody?["system"]?["type"] == .string("changed_number"))
     }
 
+    @Test("a user who changed their user id has the new one in system.new_user_id")
+    func changedUserID() throws {
+        let events = try decode(cloudBody(value: #""messages":[{"from_user_id":"US.1349","id":"wamid.s","timestamp":"1749416383","type":"system","system":{"body":"User changed their user id","type":"user_changed_user_id","user_id":"US.2057"}}]"#))
+        #expect(events.first?.type == "message.system")
+        #expect(events.first?.itemBody?["system"]?["new_user_id"] == .string("US.2057"))
+        #expect(events.first?.itemBody?["system"]?["type"] == .string("user_changed_user_id"))
+        #expect(events.first?.contactKey == "US.1349")
+    }
+
     @Test("On-Premises type unknown is message.unknown, Cloud type unsupported is message.unsupported")
     func unknownOrUnsupported() throws {
         for (word, type) in [("unknown", "message.unknown"), ("unsupported", "message.unsupported")] {
