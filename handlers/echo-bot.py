@@ -9,15 +9,20 @@ import json, os, sys, urllib.request
 
 event = json.load(sys.stdin)
 message, contact = event["message"], event["contact"]
+if event["decode_error"]:  # an item coregate could not decode: nothing to echo, but say so
+    print(f"{event['type']} that could not be decoded: {event['decode_error']}", file=sys.stderr)
+    sys.exit(0)
 text = message.get("text")  # only message.text has one
-who = contact["name"] or contact["wa_id"]
+who = contact["name"] or contact["wa_id"] or contact["user_id"]
 print(f"{event['type']} from {who}" + (f": {text}" if text else ""), file=sys.stderr)  # → the journal
 replied = os.path.join(os.environ["COREGATE_STATE_DIR"], "echo-bot-replied.txt")
 done = open(replied).read().split("\n") if os.path.exists(replied) else []
 if "--reply" not in sys.argv or text is None or event["id"] in done:
     sys.exit(0)
 
-reply = {"to": message["from"], "type": "text", "text": {"body": f"You wrote: {text}"}}
+# A user known only by a username has no phone number: the reply goes to their user id.
+to = {"to": message["from"]} if message["from"] else {"recipient": message["from_user_id"]}
+reply = {**to, "type": "text", "text": {"body": f"You wrote: {text}"}}
 url, token = os.environ.get("COREAPP_URL"), os.environ.get("COREAPP_TOKEN")
 if url and token:
     request = urllib.request.Request(

@@ -10,10 +10,13 @@ require "net/http"
 
 EX_TEMPFAIL = 75
 event = JSON.parse($stdin.read)
+# An item coregate could not decode has no customer and no message: the ticket says why.
+contact = event["contact"] || {}
+customer = contact["wa_id"] || contact["user_id"]
 ticket = {
-  subject: "WhatsApp #{event["type"].delete_prefix("message.")} from #{event["contact"]["name"] || event["contact"]["wa_id"]}",
-  body: event["message"]["text"] || "(#{event["type"]}: see the event)",
-  requester: event["contact"]["wa_id"], event: event,
+  subject: "WhatsApp #{event["type"].delete_prefix("message.")} from #{contact["name"] || customer || "an unknown sender"}",
+  body: event.dig("message", "text") || event["decode_error"] || "(#{event["type"]}: see the event)",
+  requester: customer, event: event,
 }
 uri = URI(ENV.fetch("HELPDESK_URL"))
 begin

@@ -2,7 +2,7 @@
 # Delivery receipts: one CSV row per status or error event, in $COREGATE_STATE_DIR/receipts.csv.
 #
 # Plain POSIX sh, no jq. The message id and status come from COREGATE_EVENT_ID
-# (status:<message id>:<status>, or error:<hash>). The few other fields are read from the event
+# (status:<message id>:<status>, with :<participant> after it for a group message). The few other fields are read from the event
 # line with awk: coregate writes it on one line with its keys in a fixed order, so the first
 # "key": in the line is the one wanted. Reach for a JSON parser for anything deeper.
 set -eu
@@ -19,10 +19,14 @@ fi
 id=$(quote "$COREGATE_EVENT_ID")
 grep -qF "$id," "$csv" && exit 0  # delivered at least once: this one is in already
 
-rest=${COREGATE_EVENT_ID#*:}
-case $COREGATE_EVENT_TYPE in
-  status.*) message_id=${rest%:*} status=${rest##*:} ;;
-  *) message_id= status=$COREGATE_EVENT_TYPE ;;
+case $COREGATE_EVENT_ID in
+  status:*)
+    rest=${COREGATE_EVENT_ID#status:} participant=$(first recipient_participant_id)
+    [ -z "$participant" ] || rest=${rest%:"$participant"}
+    message_id=${rest%:*} status=${rest##*:} ;;
+  *) message_id= status=$COREGATE_EVENT_TYPE ;;  # an error, or an item coregate could not decode
 esac
+recipient=$(first recipient_id)
+[ -n "$recipient" ] || recipient=$(first recipient_user_id)  # a customer known only by a username
 printf '%s,%s,%s,%s,%s,%s\n' "$id" "$(first occurred_at)" "$status" "$(quote "$message_id")" \
-  "$(first recipient_id)" "$(first code)" >> "$csv"
+  "$recipient" "$(first code)" >> "$csv"

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # Opt-out list: a customer who writes STOP (or UNSUBSCRIBE, CANCEL, QUIT) is added to
-# $COREGATE_STATE_DIR/opted-out.txt, one WhatsApp id a line, and START takes them off again.
+# $COREGATE_STATE_DIR/opted-out.txt, one WhatsApp id a line (the phone number, else the user id
+# of a customer known only by a username), and START takes them off again.
 # Whatever sends your campaigns reads that file first.
 #
 # Running it twice on one event changes nothing, so redelivery is harmless.
@@ -11,7 +12,7 @@ use JSON::PP;
 
 my $event = decode_json(do { local $/; <STDIN> });
 my $word  = uc($event->{message}{text} // '') =~ s/^\s+|[\s.!]+$//gr;
-my $wa_id = $event->{contact}{wa_id};
+my $wa_id = $event->{contact}{wa_id} // $event->{contact}{user_id};
 my $file  = "$ENV{COREGATE_STATE_DIR}/opted-out.txt";
 
 # Handlers run side by side (the tenant's `concurrency`): one at a time in the file, please.

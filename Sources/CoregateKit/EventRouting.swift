@@ -2,8 +2,10 @@ import CoregateTenants
 import CoregateWhatsApp
 import Logging
 
-/// Cloud API apps may share one path; each envelope entry then belongs to the tenant that lists
-/// its `phone_number_id`. With a single tenant at the path, every event is that tenant's.
+/// Cloud API apps may share one path; each envelope change then belongs to the tenant that lists
+/// its `phone_number_id`. A change that names no number (an `account_update`, say) concerns the
+/// whole business account, so every tenant at the path gets it. With a single tenant at the path,
+/// every event is that tenant's.
 enum EventRouting {
     struct Result {
         var events: [Event]
@@ -19,11 +21,17 @@ enum EventRouting {
         }
         var result = Result(events: [], unowned: 0)
         for var event in events {
-            guard let number = event.phoneNumberID, let owner = owners[number] else {
+            guard let number = event.phoneNumberID else {
+                for tenant in tenants {
+                    event.tenant = tenant.id
+                    result.events.append(event)
+                }
+                continue
+            }
+            guard let owner = owners[number] else {
                 result.unowned += 1
                 logger.warning(
-                    "no tenant owns this phone number id",
-                    metadata: ["phone_number_id": "\(event.phoneNumberID ?? "none")", "event_id": "\(event.id)"])
+                    "no tenant owns this phone number id", metadata: ["phone_number_id": "\(number)", "event_id": "\(event.id)"])
                 continue
             }
             event.tenant = owner

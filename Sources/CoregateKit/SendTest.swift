@@ -18,16 +18,24 @@ public struct SendTest: Sendable {
     public let webhook: TestWebhook
     private let target: Target
 
-    public init(configuration: Configuration, tenant tenantID: String, type: String, text: String?, url: String?) throws(Problem) {
+    /// - Parameter usernameOnly: the customer is known only by a username (Cloud API tenants).
+    public init(
+        configuration: Configuration, tenant tenantID: String, type: String, usernameOnly: Bool = false, text: String?,
+        url: String?
+    ) throws(Problem) {
         guard let tenant = configuration.tenants.first(where: { $0.id == tenantID }) else {
             let known = configuration.tenants.map(\.id).joined(separator: ", ")
             throw Problem(description: "no tenant \(tenantID); the tenants are: \(known)")
         }
+        guard !usernameOnly || tenant.sender == .cloud else {
+            throw Problem(description: "--username is for cloud tenants: the On-Premises API has no usernames")
+        }
         guard let webhook = TestWebhook(
-            type: type, sender: tenant.sender, phoneNumberID: tenant.phoneNumberIDs.first,
+            type: type, sender: tenant.sender, phoneNumberID: tenant.phoneNumberIDs.first, usernameOnly: usernameOnly,
             text: text ?? TestWebhook.defaultText)
         else {
-            throw Problem(description: "cannot make a \(type) webhook; --type takes \(TestWebhook.types.joined(separator: ", "))")
+            let types = TestWebhook.types(for: tenant.sender).joined(separator: ", ")
+            throw Problem(description: "cannot make a \(type) webhook for \(tenant.id) (\(tenant.sender.rawValue)); --type takes \(types)")
         }
         let base = url ?? Self.defaultURL(configuration.global)
         guard let target = Target(base) else {

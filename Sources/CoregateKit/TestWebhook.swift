@@ -5,14 +5,21 @@ import Foundation
 /// the On-Premises API's flat body or the Cloud API's envelope.
 ///
 /// Each body gets a fresh message id and the current time, so the gateway's deduplication (which
-/// drops a redelivered item by its id) never swallows a second test; an error notification, which
-/// has no id, carries a fresh reference in its details for the same reason.
+/// drops a redelivered item by its id) never swallows a second test; an error notification or a
+/// field change, which have no id, carry a fresh reference for the same reason.
 public struct TestWebhook: Sendable {
-    /// The event types `send-test` can post, in the order `--help` lists them.
+    /// The event types `send-test` can post for every tenant, in the order `--help` lists them.
     public static let types = [
         "message.text", "message.image", "message.document", "message.location", "message.reaction",
         "message.interactive", "status.sent", "status.delivered", "status.read", "status.failed", "error",
     ]
+
+    /// What only the Cloud API sends.
+    public static let cloudTypes = ["message.request_welcome", "message.revoke", "field.account_update"]
+
+    public static func types(for sender: Sender) -> [String] {
+        sender == .cloud ? types + cloudTypes : types
+    }
 
     public static let defaultText = "Hello from coregate send-test"
 
@@ -21,37 +28,50 @@ public struct TestWebhook: Sendable {
     /// The id of the message the body is about (the customer's, or ours for a status).
     public let messageID: String
 
-    /// nil for a type not in `types`.
-    public init?(type: String, sender: Sender, phoneNumberID: String?, text: String = defaultText, now: Date = Date()) {
+    /// nil for a type the sender does not send. `usernameOnly` makes the customer a Cloud API
+    /// user known only by a username: no phone number, a business-scoped user id instead, as in
+    /// Meta's own dashboard test.
+    public init?(
+        type: String, sender: Sender, phoneNumberID: String?, usernameOnly: Bool = false, text: String = defaultText,
+        now: Date = Date()
+    ) {
+        guard TestWebhook.types(for: sender).contains(type) else { return nil }
         let cloud = sender == .cloud
         let fresh = TestWebhook.randomToken()
         let messageID = cloud ? "wamid.HBgL" + fresh : "ABGG" + fresh
-        let parts = TestItem(cloud: cloud, messageID: messageID, timestamp: String(Int(now.timeIntervalSince1970)), text: text)
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        let parts = TestItem(
+            cloud: cloud, customer: usernameOnly ? .username : .phone, messageID: messageID, timestamp: timestamp, text: text)
+        let phoneNumberID = phoneNumberID ?? "106540352242922"
         let item: (key: String, json: String)
-        switch type {
-        case "message.text", "message.image", "message.document", "message.location", "message.reaction",
-            "message.interactive":
-            item = ("messages", parts.message(kind: String(type.dropFirst("message.".count))))
-        case "status.sent", "status.delivered", "status.read", "status.failed":
-            item = ("statuses", parts.status(String(type.dropFirst("status.".count))))
-        case "error":
-            item = ("errors", parts.error(reference: fresh))
-        default:
-            return nil
+        switch type.prefix(while: { $0 != "." }) {
+        case "message": item = ("messages", parts.message(kind: String(type.dropFirst("message.".count))))
+        case "status": item = ("statuses", parts.status(String(type.dropFirst("status.".count))))
+        case "field":
+            // field.account_update: a change of another field, about the business account.
+            let value = #"{"phone_number":"15550100200","event":"VERIFIED_ACCOUNT","coregate_test_reference":"\#(fresh)"}"#
+            self.body = Array(TestWebhook.envelope(field: "account_update", value: value, time: timestamp).utf8)
+            self.messageID = messageID
+            return
+        default: item = ("errors", parts.error(reference: fresh))
         }
         // Contacts come with messages only, as both APIs send them.
-        let contacts = item.key == "messages" ? #""contacts":[{"profile":{"name":"Test Customer"},"wa_id":"15550100777"}],"# : ""
-        let value = "{\(contacts)\"\(item.key)\":[\(item.json)]}"
-        let json = cloud ? TestWebhook.envelope(value, phoneNumberID: phoneNumberID ?? "106540352242922") : value
+        let contacts = item.key == "messages" ? #""contacts":[\#(parts.customer.contact)],"# : ""
+        let members = "\(contacts)\"\(item.key)\":[\(item.json)]"
+        let json = cloud ? TestWebhook.envelope(field: "messages", value: TestWebhook.messagesValue(members, phoneNumberID: phoneNumberID)) : "{\(members)}"
         self.body = Array(json.utf8)
         self.messageID = messageID
     }
 
-    private static func envelope(_ value: String, phoneNumberID: String) -> String {
+    /// A `messages` change's value: the Cloud API's own two members, then the items.
+    private static func messagesValue(_ members: String, phoneNumberID: String) -> String {
         let metadata = #"{"display_phone_number":"15550100200","phone_number_id":\#(quoted(phoneNumberID))}"#
-        // The flat value's members, after the Cloud API's own two.
-        let members = value.dropFirst()
-        return #"{"object":"whatsapp_business_account","entry":[{"id":"219875432100987","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":\#(metadata),\#(members)}]}]}"#
+        return #"{"messaging_product":"whatsapp","metadata":\#(metadata),\#(members)}"#
+    }
+
+    private static func envelope(field: String, value: String, time: String? = nil) -> String {
+        let entryTime = time.map { #","time":\#($0)"# } ?? ""
+        return #"{"object":"whatsapp_business_account","entry":[{"id":"219875432100987"\#(entryTime),"changes":[{"field":"\#(field)","value":\#(value)}]}]}"#
     }
 
     /// 24 random characters of the base64url alphabet, as WhatsApp's ids are made of.
@@ -67,9 +87,39 @@ public struct TestWebhook: Sendable {
     }
 }
 
+/// The test customer, known by a phone number or, since 2026, only by a username.
+private enum TestCustomer {
+    case phone, username
+
+    /// Its entry in `contacts[]`.
+    var contact: String {
+        switch self {
+        case .phone: #"{"profile":{"name":"Test Customer"},"wa_id":"15550100777"}"#
+        case .username: #"{"profile":{"name":"Test Customer","username":"@testcustomer"},"user_id":"US.13491208655302700777"}"#
+        }
+    }
+
+    /// How a message names its sender, as a JSON member.
+    var sender: String {
+        switch self {
+        case .phone: #""from":"15550100777""#
+        case .username: #""from_user_id":"US.13491208655302700777""#
+        }
+    }
+
+    /// How a status names its recipient, as a JSON member.
+    var recipient: String {
+        switch self {
+        case .phone: #""recipient_id":"15550100777""#
+        case .username: #""recipient_user_id":"US.13491208655302700777""#
+        }
+    }
+}
+
 /// The items, one per event type; where the two APIs differ, the Cloud API's form follows `cloud`.
 private struct TestItem {
     let cloud: Bool
+    let customer: TestCustomer
     let messageID: String
     let timestamp: String
     let text: String
@@ -86,10 +136,15 @@ private struct TestItem {
             #"{"latitude":51.507412,"longitude":-0.127758,"name":"Loading bay C","address":"12 Example Yard, London"}"#
         case "reaction":
             #"{"message_id":"\#(cloud ? "wamid.HBgLMTU1NTAxMDA3NzcVAgARGBI" : "gBEGFVVQAQd3Agkl_X-ICLLqTvu")","emoji":"👍"}"#
+        case "revoke":  // the customer deleted a message they had sent
+            #"{"original_message_id":"wamid.HBgLMTU1NTAxMDA3NzcVAgASGBQ3OTgwOTFBMkIzQzRENUU2RjcwOAA="}"#
+        case "request_welcome":  // a first contact carries no content
+            ""
         default:  // interactive: the customer tapped a reply button
             #"{"type":"button_reply","button_reply":{"id":"slot-friday","title":"Friday 10:00"}}"#
         }
-        return #"{"from":"15550100777","id":"\#(messageID)","timestamp":"\#(timestamp)","type":"\#(kind)","\#(kind)":\#(content)}"#
+        let contentMember = content.isEmpty ? "" : #","\#(kind)":\#(content)"#
+        return #"{\#(customer.sender),"id":"\#(messageID)","timestamp":"\#(timestamp)","type":"\#(kind)"\#(contentMember)}"#
     }
 
     /// An attachment as each API announces it: the On-Premises API has already downloaded it.
@@ -100,7 +155,7 @@ private struct TestItem {
     }
 
     func status(_ status: String) -> String {
-        var fields = [#""id":"\#(messageID)""#, #""recipient_id":"15550100777""#, #""status":"\#(status)""#, #""timestamp":"\#(timestamp)""#]
+        var fields = [#""id":"\#(messageID)""#, customer.recipient, #""status":"\#(status)""#, #""timestamp":"\#(timestamp)""#]
         if status == "failed" {
             fields.append(#""errors":[\#(error(code: 131047, title: "Re-engagement message", details: "More than 24 hours have passed since the customer last replied"))]"#)
         } else {

@@ -13,6 +13,7 @@ extension Event {
         case .message(let body): ("message", body)
         case .status(let body): ("status", body)
         case .error(let body): ("error", body)
+        case .field(let body): ("field", body)
         }
         return .object([
             .init("version", .number("1")),
@@ -23,9 +24,20 @@ extension Event {
             .init("occurred_at", JSONValue(occurredAt.map(RFC3339.seconds))),
             .init("received_at", .string(RFC3339.milliseconds(receivedAt))),
             .init("phone_number_id", JSONValue(phoneNumberID)),
-            .init("contact", contact.map { .object([.init("wa_id", .string($0.waID)), .init("name", JSONValue($0.name))]) } ?? .null),
+            .init("contact", contact.map(Self.json) ?? .null),
             .init(itemKey, itemBody),
+            .init("decode_error", JSONValue(decodeError)),
             .init("raw", raw),
+        ])
+    }
+
+    private static func json(_ contact: Contact) -> JSONValue {
+        .object([
+            .init("wa_id", JSONValue(contact.waID)),
+            .init("user_id", JSONValue(contact.userID)),
+            .init("username", JSONValue(contact.username)),
+            .init("parent_user_id", JSONValue(contact.parentUserID)),
+            .init("name", JSONValue(contact.name)),
         ])
     }
 }

@@ -69,11 +69,31 @@ struct Fields {
         return flag
     }
 
+    /// The elements of an array, each with its own path (`messages[3]`), whatever their type: each
+    /// is an item decoded on its own, so one that is not even an object spoils only itself.
+    func elements(_ key: String) throws(DecodeError) -> [(value: JSONValue, path: String)]? {
+        guard let value = self[key] else { return nil }
+        guard case .array(let elements) = value else { throw wrong(key, "is not an array") }
+        return elements.enumerated().map { (value: $1, path: "\(path(of: key))[\($0)]") }
+    }
+
+    /// A lowercase word such as a status (`read`) or a webhook field (`account_update`), which
+    /// becomes part of an event type and an id.
+    func requiredWord(_ key: String) throws(DecodeError) -> String {
+        let word = try requiredString(key)
+        guard (1...64).contains(word.utf8.count), word.utf8.allSatisfy({ (0x61...0x7A).contains($0) || $0 == 0x5F }) else {
+            throw wrong(key, "is not a lowercase word")
+        }
+        return word
+    }
+
     /// An id, wa_id or similar key that events are stored, ordered or routed by, so it must be
     /// something an operator can type and a log line can hold: 1 to 256 printable ASCII
     /// characters. Surrounding spaces are dropped (one of Meta's own samples has a trailing one).
+    /// An empty string is taken as absent: the Cloud API sends `""` for the phone number of a
+    /// user known only by a username.
     func identifier(_ key: String) throws(DecodeError) -> String? {
-        guard let text = try string(key) else { return nil }
+        guard let text = try string(key), !text.isEmpty else { return nil }
         let utf8 = text.utf8
         let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         let start = utf8.firstIndex { !isSpace($0) } ?? utf8.endIndex

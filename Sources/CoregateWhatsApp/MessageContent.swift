@@ -4,17 +4,21 @@
 /// | kind | key | value |
 /// | --- | --- | --- |
 /// | text | `text` | the text itself |
-/// | image, audio, voice, video, document, sticker | `media` | `{id, mime_type, sha256, caption, filename}` |
+/// | image, audio, voice, video, document, sticker | `media` | `{id, mime_type, sha256, caption, filename, url, voice, animated}` |
 /// | location | `location` | `{latitude, longitude, name, address, url}`, coordinates as numbers |
 /// | contacts | `contacts` | the shared contact cards, as sent |
 /// | interactive | `interactive` | `{type, id, title, description}` of the button or list row chosen |
 /// | button | `button` | `{payload, text}` of a template's quick-reply button |
 /// | order | `order` | `{catalog_id, text, product_items: [{product_retailer_id, quantity, item_price, currency}]}` |
 /// | reaction | `reaction` | `{message_id, emoji}`; `emoji` is null when a reaction is taken back |
-/// | system | `system` | `{type, body, new_wa_id, identity}` |
+/// | system | `system` | `{type, body, new_wa_id, new_user_id, identity}` |
+/// | unsupported | `unsupported` | `{type, errors}`: the type WhatsApp could not show, and why |
+/// | request_welcome | none | the event itself is the news |
+/// | edit | `edit` | `{original_message_id, message}`, `message` being the new content as `{type, <its key>}` |
+/// | revoke | `revoke` | `{original_message_id}` |
 /// | unknown | `errors` | `[{code, title, details, href}]`: what the sender said about it, often nothing |
 enum MessageContent {
-    static func of(_ kind: MessageKind, in message: Fields) throws(DecodeError) -> JSONValue.Member {
+    static func of(_ kind: MessageKind, in message: Fields) throws(DecodeError) -> JSONValue.Member? {
         switch kind {
         case .text: .init("text", .string(try message.requiredObject("text").requiredString("body")))
         case .image, .audio, .voice, .video, .document, .sticker:
@@ -26,11 +30,17 @@ enum MessageContent {
         case .order: .init("order", .object(try order(message.requiredObject("order"))))
         case .reaction: .init("reaction", .object(try reaction(message.requiredObject("reaction"))))
         case .system: .init("system", .object(try system(message.requiredObject("system"))))
+        case .unsupported: .init("unsupported", .object(try unsupported(message)))
+        case .requestWelcome: nil
+        case .edit: .init("edit", .object(try edit(message.requiredObject("edit"))))
+        case .revoke: .init("revoke", .object(try revoke(message.requiredObject("revoke"))))
         case .unknown: .init("errors", try ErrorDetails.normalizedList(in: message))
         }
     }
 
-    /// The `id` is what the sender's media endpoint serves the bytes by, so it is required.
+    /// The `id` is what the sender's media endpoint serves the bytes by, so it is required. The
+    /// Cloud API adds a `url` (since October 2025), `voice` on a voice note sent as audio and
+    /// `animated` on stickers.
     static func media(_ media: Fields) throws(DecodeError) -> [JSONValue.Member] {
         [
             .init("id", .string(try media.requiredIdentifier("id"))),
@@ -38,6 +48,9 @@ enum MessageContent {
             .init("sha256", JSONValue(try media.string("sha256"))),
             .init("caption", JSONValue(try media.string("caption"))),
             .init("filename", JSONValue(try media.string("filename"))),
+            .init("url", JSONValue(try media.string("url"))),
+            .init("voice", JSONValue(try media.bool("voice"))),
+            .init("animated", JSONValue(try media.bool("animated"))),
         ]
     }
 
@@ -105,7 +118,8 @@ enum MessageContent {
 
     /// On-Premises says `user_changed_number` with `new_wa_id`; the Cloud API says
     /// `customer_changed_number`, with the new number in `wa_id` from Graph v12 on. Both are
-    /// `changed_number` here, and the identity changes likewise `identity_changed`.
+    /// `changed_number` here, and the identity changes likewise `identity_changed`. A user who
+    /// changed their business-scoped user id (`user_changed_user_id`) has the new one in `user_id`.
     private static func system(_ system: Fields) throws(DecodeError) -> [JSONValue.Member] {
         let type: String? = switch try system.string("type") {
         case "user_changed_number", "customer_changed_number": "changed_number"
@@ -118,7 +132,33 @@ enum MessageContent {
             .init("type", JSONValue(type)),
             .init("body", JSONValue(try system.string("body"))),
             .init("new_wa_id", JSONValue(newWAID)),
+            .init("new_user_id", JSONValue(try system.identifier("user_id"))),
             .init("identity", JSONValue(try system.string("identity"))),
         ]
+    }
+
+    private static func unsupported(_ message: Fields) throws(DecodeError) -> [JSONValue.Member] {
+        [
+            .init("type", JSONValue(try message.object("unsupported")?.string("type"))),
+            .init("errors", try ErrorDetails.normalizedList(in: message)),
+        ]
+    }
+
+    /// The new content is a message of its own kind, normalized as that kind would be.
+    private static func edit(_ edit: Fields) throws(DecodeError) -> [JSONValue.Member] {
+        var content: [JSONValue.Member]?
+        if let message = try edit.object("message") {
+            let type = try message.requiredString("type")
+            content = [.init("type", .string(type))]
+            if let member = try of(MessageKind(rawValue: type) ?? .unknown, in: message) { content?.append(member) }
+        }
+        return [
+            .init("original_message_id", .string(try edit.requiredIdentifier("original_message_id"))),
+            .init("message", JSONValue(content)),
+        ]
+    }
+
+    private static func revoke(_ revoke: Fields) throws(DecodeError) -> [JSONValue.Member] {
+        [.init("original_message_id", .string(try revoke.requiredIdentifier("original_message_id")))]
     }
 }

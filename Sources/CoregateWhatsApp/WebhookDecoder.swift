@@ -1,15 +1,16 @@
 import Foundation
 
-/// Turns a webhook request body into the events it carries (SPEC §5), or says why it is not a
-/// WhatsApp webhook, in which case the gateway answers 400 and stores nothing.
+/// Turns a webhook request body into the events it carries (SPEC §5, §6), or says why it is not
+/// a WhatsApp webhook, in which case the gateway answers 400 and stores nothing.
 ///
 /// A body holds zero or more items, each one event. What is refused: a body that is not JSON
 /// (see `JSONParser` for what hostile JSON is refused too), a body of the other sender's shape,
-/// an On-Premises body with no messages, statuses or errors, a Cloud envelope whose `object` is
-/// not `whatsapp_business_account`, and any item missing what identifies it (ids, `from`,
-/// `type`, `timestamp`, `status`, an error's `code`) or with a field of the wrong type. What is
-/// accepted: unknown keys anywhere, unknown message types (`message.unknown`) and statuses
-/// (`status.unknown`), and Cloud changes of fields other than `messages` (no events).
+/// an On-Premises body with no messages, statuses or errors or whose arrays are not arrays, and a
+/// Cloud envelope whose `object` is not `whatsapp_business_account` or whose `entry` and
+/// `changes` are not arrays of objects. Everything inside is an item: an item missing what
+/// identifies it, or with a field of the wrong type, is stored as a malformed event
+/// (`MalformedItem`) beside the good ones. Unknown keys, message types (`message.unknown`),
+/// statuses (`status.unknown`) and webhook fields (`field.<name>`) are all accepted.
 public enum WebhookDecoder {
     /// - Parameters:
     ///   - sender: the shape the tenant declared, `on-premises` or `cloud`. A body of the other

@@ -6,7 +6,11 @@ import Foundation
 struct Decode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode a webhook body into events, one JSON object per line, as handlers read them.",
-        discussion: "Exits 1 with the reason on stderr when the body is not a WhatsApp webhook (the service answers 400).")
+        discussion: """
+            Exits 1 with the reason on stderr when the body is not a WhatsApp webhook (the service answers 400). \
+            An item that cannot be decoded inside a body that can is printed as the service stores it: an event \
+            with a null body, the item in raw and the reason in decode_error.
+            """)
 
     @Option(help: ArgumentHelp("The sender the tenant declares; without it, either shape is taken.", valueName: "on-premises|cloud"))
     var sender: String?

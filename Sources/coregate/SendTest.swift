@@ -22,8 +22,13 @@ extension Coregate {
         @Argument(help: "The tenant id.")
         var tenant: String
 
-        @Option(help: ArgumentHelp("The event type to send: \(TestWebhook.types.joined(separator: ", ")).", valueName: "type"))
+        @Option(help: ArgumentHelp(
+            "The event type to send: \(TestWebhook.types.joined(separator: ", ")); for cloud tenants also "
+                + "\(TestWebhook.cloudTypes.joined(separator: ", ")).", valueName: "type"))
         var type = "message.text"
+
+        @Flag(help: "Send as a customer known only by a username, without a phone number (cloud tenants).")
+        var username = false
 
         @Option(help: "The text of a message.text webhook.")
         var text: String?
@@ -39,7 +44,8 @@ extension Coregate {
             }
             let request: CoregateKit.SendTest
             do {
-                request = try CoregateKit.SendTest(configuration: configuration, tenant: tenant, type: type, text: text, url: url)
+                request = try CoregateKit.SendTest(
+                    configuration: configuration, tenant: tenant, type: type, usernameOnly: username, text: text, url: url)
             } catch {
                 printError("coregate send-test: \(error)")
                 throw ExitCode.failure

@@ -60,4 +60,19 @@ struct EventIDTests {
         let cloud = try decode(cloudBody(value: #""errors":[\#(error)]"#))
         #expect(onPremises.first?.id == cloud.first?.id)
     }
+
+    @Test("a field change's id covers the entry's id and time, and not key order or spacing")
+    func fieldIDs() throws {
+        func body(_ entry: String, _ time: Int, _ value: String) -> String {
+            #"{"object":"whatsapp_business_account","entry":[{"id":"\#(entry)","time":\#(time),"changes":[{"field":"account_update","value":\#(value)}]}]}"#
+        }
+        let value = #"{"event":"VERIFIED_ACCOUNT","phone_number":"15550100200"}"#
+        let first = try decode(body("219875432100987", 1_739_321_024, value))
+        let reordered = try decode(body("219875432100987", 1_739_321_024, #"{ "phone_number": "15550100200", "event": "VERIFIED_ACCOUNT" }"#))
+        let later = try decode(body("219875432100987", 1_739_329_999, value))
+        let otherAccount = try decode(body("219875432100988", 1_739_321_024, value))
+        #expect(first.map(\.id) == reordered.map(\.id))
+        #expect(first[0].id.hasPrefix("field:account_update:"))
+        #expect(Set([first[0].id, later[0].id, otherAccount[0].id]).count == 3)
+    }
 }

@@ -31,21 +31,23 @@ struct FixtureTests {
     @Test("every fixture file has an expectation, so none goes unasserted")
     func everyFixtureIsExpected() throws {
         let files = try Fixtures.names(in: "fixtures")
-        #expect(files.count >= 43)
+        #expect(files.count >= 55)
         #expect(Set(files) == Set(FixtureExpectation.all.map(\.file)))
     }
 
-    @Test("every message kind and status of SPEC §6 is covered by some fixture")
+    @Test("every message kind, status and well-known field of SPEC §6 is covered by some fixture")
     func coverage() {
         let types = Set(FixtureExpectation.all.flatMap { $0.events.map(\.type) })
         let kinds = ["text", "image", "audio", "voice", "video", "document", "sticker", "location", "contacts",
-                     "interactive", "button", "order", "reaction", "system", "unknown"]
+                     "interactive", "button", "order", "reaction", "system", "unsupported", "request_welcome", "edit",
+                     "revoke", "unknown"]
         let statuses = ["sent", "delivered", "read", "failed", "deleted", "warning", "played", "unknown"]
-        let expected = Set(kinds.map { "message." + $0 } + statuses.map { "status." + $0 } + ["error"])
+        let fields = ["account_update", "message_template_status_update", "user_preferences", "calls"]
+        let expected = Set(kinds.map { "message." + $0 } + statuses.map { "status." + $0 } + fields.map { "field." + $0 } + ["error"])
         #expect(expected.subtracting(types).isEmpty, "not covered: \(expected.subtracting(types).sorted())")
     }
 
-    @Test("an event's JSON line has the SPEC §6 keys and exactly one of message, status, error",
+    @Test("an event's JSON line has the SPEC §6 keys and exactly one of message, status, error, field",
           arguments: FixtureExpectation.all.map(\.file))
     func lineKeys(_ file: String) throws {
         let events = try WebhookDecoder.decode(
@@ -53,8 +55,8 @@ struct FixtureTests {
         for event in events {
             let line = try ParsedLine(event)
             let itemKey = String(event.type.prefix { $0 != "." })
-            #expect(line.keys == ["contact", "id", itemKey, "occurred_at", "phone_number_id", "raw", "received_at",
-                                  "source", "tenant", "type", "version"].sorted())
+            #expect(line.keys == ["contact", "decode_error", "id", itemKey, "occurred_at", "phone_number_id", "raw",
+                                  "received_at", "source", "tenant", "type", "version"].sorted())
             #expect(line["version"] == 1)
         }
     }

@@ -15,7 +15,7 @@ struct JSONLineTests {
         let message = #"{"from":"15550100777","id":"ABEGline","timestamp":"1718371205","type":"text","text":{"body":"two\nlines / \"quoted\" \u0007 é"},"x_vendor":{"n":12.50,"big":123456789012345678901234567890}}"#
         let text = try line(#"{"messages":[\#(message)]}"#)
         #expect(!text.contains("\n"))
-        #expect(text.hasPrefix(#"{"version":1,"id":"msg:ABEGline","tenant":"acme","type":"message.text","source":"on-premises","occurred_at":"2024-06-14T13:20:05Z","received_at":"2024-06-14T21:20:00.123Z","phone_number_id":null,"contact":{"wa_id":"15550100777","name":null},"message":{"id":"ABEGline","from":"15550100777","type":"text","context":null,"referral":null,"text":"two\nlines / \"quoted\" \u0007 é"},"raw":"#))
+        #expect(text.hasPrefix(#"{"version":1,"id":"msg:ABEGline","tenant":"acme","type":"message.text","source":"on-premises","occurred_at":"2024-06-14T13:20:05Z","received_at":"2024-06-14T21:20:00.123Z","phone_number_id":null,"contact":{"wa_id":"15550100777","user_id":null,"username":null,"parent_user_id":null,"name":null},"message":{"id":"ABEGline","from":"15550100777","from_user_id":null,"group_id":null,"type":"text","context":null,"referral":null,"text":"two\nlines / \"quoted\" \u0007 é"},"decode_error":null,"raw":"#))
         #expect(text.hasSuffix(#","raw":\#(message.replacingOccurrences(of: #"\u00e9"#, with: "é"))}"#))
     }
 

@@ -45,13 +45,58 @@ struct VariantTests {
         #expect(cloud.first?.itemBody?["system"]?["type"] == .string("changed_number"))
     }
 
-    @Test("type unknown and type unsupported are both message.unknown, keeping the sender's word")
+    @Test("a user who changed their user id has the new one in system.new_user_id")
+    func changedUserID() throws {
+        let events = try decode(cloudBody(value: #""messages":[{"from_user_id":"US.1349","id":"wamid.s","timestamp":"1749416383","type":"system","system":{"body":"User changed their user id","type":"user_changed_user_id","user_id":"US.2057"}}]"#))
+        #expect(events.first?.type == "message.system")
+        #expect(events.first?.itemBody?["system"]?["new_user_id"] == .string("US.2057"))
+        #expect(events.first?.itemBody?["system"]?["type"] == .string("user_changed_user_id"))
+        #expect(events.first?.contactKey == "US.1349")
+    }
+
+    @Test("On-Premises type unknown is message.unknown, Cloud type unsupported is message.unsupported")
     func unknownOrUnsupported() throws {
-        for word in ["unknown", "unsupported"] {
+        for (word, type) in [("unknown", "message.unknown"), ("unsupported", "message.unsupported")] {
             let events = try decode(onPremisesBody(message: #"{"from":"15550100777","id":"ABEGunk","timestamp":"1718378400","type":"\#(word)","errors":[{"code":501,"title":"Unknown message type"}]}"#))
-            #expect(events.first?.type == "message.unknown")
+            #expect(events.first?.type == type)
             #expect(events.first?.itemBody?["type"] == .string(word))
         }
+    }
+
+    @Test("a phone number left out and a phone number sent as an empty string are the same")
+    func emptyPhoneNumber() throws {
+        let contact = #"[{"profile":{"name":"Sheena Nelson","username":"@sheena"},"user_id":"US.1349"}]"#
+        let left = try decode(cloudBody(value: #""contacts":\#(contact),"messages":[{"from_user_id":"US.1349","id":"wamid.u","timestamp":"1749416383","type":"text","text":{"body":"hi"}}]"#))
+        let empty = try decode(cloudBody(value: #""contacts":\#(contact.replacingOccurrences(of: "\"user_id\"", with: "\"wa_id\":\"\",\"user_id\"")),"messages":[{"from":"","from_user_id":"US.1349","id":"wamid.u","timestamp":"1749416383","type":"text","text":{"body":"hi"}}]"#))
+        #expect(left.map(normalized) == empty.map(normalized))
+        #expect(left.first?.contact == Event.Contact(waID: nil, userID: "US.1349", username: "@sheena", parentUserID: nil, name: "Sheena Nelson"))
+        #expect(left.first?.contactKey == "US.1349")
+    }
+
+    @Test("a status's recipient left out or empty falls back to its user id for ordering")
+    func statusUserID() throws {
+        for recipient in ["", #","recipient_id":"""#] {
+            let events = try decode(#"{"statuses":[{"id":"gBEGu","recipient_user_id":"US.1349"\#(recipient),"status":"read","timestamp":"1718380400"}]}"#)
+            #expect(events.first?.contactKey == "US.1349")
+            #expect(events.first?.itemBody?["recipient_id"] == .null)
+        }
+    }
+
+    @Test("with both a phone number and a user id, the phone number orders and the contact carries both")
+    func bothIDs() throws {
+        let events = try decode(cloudBody(value: #""contacts":[{"profile":{"name":"Dana"},"user_id":"US.77","wa_id":"15550100777"}],"messages":[{"from":"15550100777","id":"wamid.b","timestamp":"1749416383","type":"text","text":{"body":"hi"}}]"#))
+        #expect(events.first?.contactKey == "15550100777")
+        #expect(events.first?.contact?.userID == "US.77")
+    }
+
+    @Test("a group message's statuses, one per participant, are one event each")
+    func groupStatuses() throws {
+        let status = #"{"id":"wamid.g","status":"read","timestamp":"1718380400","recipient_type":"group","recipient_id":"1203@g.us","recipient_participant_id":"P"}"#
+        let events = try decode(cloudBody(value: #""statuses":[\#(status.replacingOccurrences(of: "\"P\"", with: "\"15550100777\"")),\#(status.replacingOccurrences(of: "\"P\"", with: "\"US.1349\""))]"#))
+        #expect(events.map(\.id) == ["status:wamid.g:read:15550100777", "status:wamid.g:read:US.1349"])
+        // Without a participant, the status of a one-to-one message keeps its old id.
+        let single = try decode(#"{"statuses":[{"id":"wamid.g","status":"read","timestamp":"1718380400","recipient_id":"15550100777"}]}"#)
+        #expect(single.map(\.id) == ["status:wamid.g:read"])
     }
 
     @Test("a body without contacts decodes, and the contact then has no name")
@@ -92,7 +137,7 @@ extension Event {
     /// The normalized message, status or error body.
     var itemBody: JSONValue? {
         switch item {
-        case .message(let body), .status(let body), .error(let body): body
+        case .message(let body), .status(let body), .error(let body), .field(let body): body
         }
     }
 }

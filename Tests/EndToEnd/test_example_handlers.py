@@ -183,7 +183,7 @@ def test_contacts_keeps_one_card_per_customer(start, tenants, workdir):
     wait_until(lambda: card_path.exists() and json.loads(card_path.read_text())["last_type"] == "message.location")
     card = json.loads(card_path.read_text())
     assert card == {
-        "wa_id": "447700900456", "name": "Priya Raman", "first_seen": "2024-06-14T13:51:41Z",
+        "wa_id": "447700900456", "user_id": None, "name": "Priya Raman", "first_seen": "2024-06-14T13:51:41Z",
         "last_seen": "2024-06-14T14:40:02Z", "last_type": "message.location",
         "last_event": "msg:ABEGFVVQAQd3AgoldHeEe-qfq_xT"}
 
@@ -207,3 +207,37 @@ def test_helpdesk_ticket_asks_for_a_retry_until_the_helpdesk_is_up(start, tenant
     assert body["subject"] == "WhatsApp text from Dana Whitlock"
     assert body["body"] == "Hi! Is the Friday pickup slot still open?"
     assert body["requester"] == "15550100777"
+
+
+def test_the_examples_take_username_users_group_statuses_and_items_that_could_not_be_decoded(start, tenants, workdir):
+    """The 2026 Cloud API: no phone number, a participant in the status id, a null body."""
+    cloud = 'sender = "cloud"\n' + TENANT.split("\n", 1)[1]
+    with RecordingServer() as coreapp, RecordingServer() as helpdesk:
+        write_tenant(tenants, "shop", cloud
+                     + handler("bot", "echo-bot.py", ["message.*"], COREAPP_URL=coreapp.url, COREAPP_TOKEN="t")
+                     + handler("contacts", "contacts.js", ["message.*"])
+                     + handler("helpdesk", "helpdesk-ticket.rb", ["message.*"], HELPDESK_URL=helpdesk.url + "/t")
+                     + handler("opt-out", "opt-out.pl", ["message.text"])
+                     + handler("receipts", "log-status.sh", ["status.*", "error"]))
+        gw = start()
+        for fixture in ["cloud-inbound-username-no-phone.json", "cloud-status-group-participants.json",
+                        "cloud-mixed-malformed-items.json"]:
+            post_ok(gw, fixture_bytes(fixture))
+        replies = [json.loads(r.body) for r in coreapp.wait_for_requests(3)]
+        tickets = [json.loads(r.body) for r in helpdesk.wait_for_requests(4)]
+    sheena = "US.13491208655302741918"
+    assert {"recipient": sheena, "type": "text", "text": {"body": "You wrote: Does it come in another color?"}} in replies
+    assert all("to" not in r or r["to"] == "15550100777" for r in replies)
+    assert {t["requester"] for t in tickets} == {sheena, "US.20571349908412736651", "15550100777", None}
+    assert "entry[0].changes[0].value.messages[1].id is missing" in [t["body"] for t in tickets]
+    card = wait_until(lambda: (p := state(workdir, "contacts", sheena + ".json")).exists() and json.loads(p.read_text()))
+    assert (card["wa_id"], card["user_id"], card["name"]) == (None, sheena, "Sheena Nelson")
+    receipts = state(workdir, "receipts.csv")
+    wait_until(lambda: receipts.exists() and len(receipts.read_text().splitlines()) == 6)
+    rows = list(csv.DictReader(receipts.open()))
+    group = "wamid.HBgSMTIwMzYzMDQxMjM0NTY3ODkwFQIAERgSNkY3MDgxOTJBM0I0QzVENkU3AA=="
+    assert sorted((r["status"], r["message_id"]) for r in rows) == sorted([
+        ("delivered", group), ("delivered", group), ("read", "wamid.HBgLMTU1NTAxMDA3NzcVAgARGBI0QjVDNkQ3RThGMDExMjIzMzQ0NQA="),
+        ("status.unknown", ""), ("error", "")])
+    for name in ["bot", "contacts", "opt-out"]:
+        assert f"handler={name} outcome=failed" not in gw.log(), name

@@ -113,6 +113,30 @@ def test_a_wrong_secret_gets_401_and_a_failing_exit_status(gateway, tenants, wor
     assert recorded(workdir, "globex") == []
 
 
+def test_cloud_only_types_and_a_customer_known_only_by_a_username(gateway, tenants, workdir):
+    for args in [["--type", "message.request_welcome"], ["--type", "message.revoke"], ["--type", "field.account_update"],
+                 ["--type", "field.account_update"], ["--username"], ["--username", "--type", "status.read"]]:
+        proc = send_test(tenants, "globex", *args, "--url", gateway.url(""))
+        assert proc.returncode == 0 and '"stored":1' in proc.stdout, (args, proc.stdout, proc.stderr)
+    expected = ["message.request_welcome", "message.revoke", "field.account_update", "field.account_update",
+                "message.text", "status.read"]
+    wait_until(lambda: len(recorded(workdir, "globex")) == len(expected))
+    assert Counter(recorded(workdir, "globex")) == Counter(expected)
+    listed = subprocess.run([str(BIN), "events", "--tenants-dir", str(tenants), "--state-dir", str(workdir / "state")],
+                            capture_output=True, text=True, timeout=30).stdout
+    contacts = [line.split("\t")[4] for line in listed.splitlines()[1:] if line.split("\t")[3] in ("message.text", "status.read")]
+    assert contacts == ["US.13491208655302700777"] * 2
+
+
+def test_cloud_only_types_and_usernames_are_refused_for_an_on_premises_tenant(tenants, workdir):
+    write_tenant(tenants, "shop", 'sender = "on-premises"\n')
+    proc = send_test(tenants, "shop", "--type", "field.account_update")
+    assert proc.returncode == 1 and "cannot make a field.account_update webhook for shop (on-premises)" in proc.stderr
+    assert "message.revoke" not in proc.stderr
+    proc = send_test(tenants, "shop", "--username")
+    assert proc.returncode == 1 and "--username is for cloud tenants" in proc.stderr
+
+
 def test_no_gateway_listening_and_unknown_type_fail_clearly(tenants, workdir):
     write_tenant(tenants, "shop", 'sender = "on-premises"\n')
     proc = send_test(tenants, "shop", "--url", "http://127.0.0.1:1")

@@ -57,10 +57,11 @@ extension FixtureExpectation {
             ]),
         ]),
         .init("cloud-inbound-unsupported.json", [
-            .message("unknown", "wamid.HBgMNDQ3NzAwOTAwNDU2FQIAEhgUM0M5RDQ2QTdFNUYzODExMjdEODMA", from: "447700900456",
+            .message("unsupported", "wamid.HBgMNDQ3NzAwOTAwNDU2FQIAEhgUM0M5RDQ2QTdFNUYzODExMjdEODMA", from: "447700900456",
                      at: "2024-06-14T16:11:40Z", [
-                "message.type": "unsupported", "message.errors.0.code": 131051,
-                "message.errors.0.details": "Message type is currently not supported.",
+                "message.type": "unsupported", "message.unsupported.type": "video_note",
+                "message.unsupported.errors.0.code": 131051,
+                "message.unsupported.errors.0.details": "Message type is currently not supported.",
             ]),
         ]),
         .init("cloud-inbound-interactive-flow-reply.json", [
@@ -88,8 +89,13 @@ extension FixtureExpectation {
                 "phone_number_id": acmeNumber, "source": "cloud",
             ]),
         ]),
-        .init("cloud-account-update-only.json", []),
+        .init("cloud-account-update-only.json", [
+            .field("account_update", "field:account_update:2ca051d637f6b1ab64a0a9e0ca8e6cbe855263560e506c0840a7f3f4388510e2",
+                   at: "2024-06-14T16:13:20Z", [
+                "field.entry_id": "219875432100987", "raw.event": "VERIFIED_ACCOUNT", "phone_number_id": nil,
+            ]),
+        ]),
     ]
 
-    static let all = onPremisesMessages + onPremisesStatusesAndErrors + cloud
+    static let all = onPremisesMessages + onPremisesStatusesAndErrors + cloud + cloud2026
 }

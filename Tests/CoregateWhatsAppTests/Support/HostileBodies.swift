@@ -78,7 +78,8 @@ struct HostileBody: Sendable, CustomStringConvertible {
             let tail = bytes(#""}}]}"#)
             return head + [UInt8](repeating: UInt8(ascii: "B"), count: limitBytes + 1 - head.count - tail.count) + tail
         },
-        HostileBody(name: "huge-number-literal.json", outcome: .refused("messages[0].timestamp is not a Unix time")) {
+        // Valid JSON in a good body, so the item that cannot be decoded is a malformed event (SPEC §6).
+        HostileBody(name: "huge-number-literal.json", outcome: .decoded(1)) {
             bytes(#"{"messages":[{"from":"15550100777","id":"ABEGFVVQAQd3AgoNUM00000001","timestamp":"#)
                 + [UInt8](repeating: UInt8(ascii: "9"), count: 100_000)
                 + bytes(#","type":"location","location":{"latitude":1e400,"longitude":-1e-400}}]}"#)
