@@ -3,9 +3,11 @@
 Each test boots its own box (Tests/Systemd/boot.sh, about a second), so no test depends on what
 another left behind. A machine that cannot boot systemd fails these tests; they never skip.
 """
+import http.client
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -357,3 +359,31 @@ def test_the_metrics_endpoint_answers(box):
     text = response.read().decode()
     assert response.status == 200
     assert 'coregate_http_requests_total{tenant="acme",status="200"} 1' in text
+
+
+def test_the_shipped_socket_serves_https_once_a_certificate_is_set(box, pki):
+    # As the socket unit's comment and the operator guide tell it: a certificate in coregate.toml,
+    # its key handed over by LoadCredential=, and nothing changed in the socket unit.
+    server = pki.server("box-server", serial=0x2001)
+    box.write("/etc/coregate/tls/cert.pem", server.cert.read_text())
+    box.write("/etc/coregate/credentials/tls.key", server.key.read_text(), mode=0o600)
+    box.write("/etc/systemd/system/coregate.service.d/tls.conf",
+              "[Service]\nLoadCredential=tls-key:/etc/coregate/credentials/tls.key\n")
+    config = box.path("/etc/coregate/coregate.toml")
+    box.write("/etc/coregate/coregate.toml", config.read_text() + 'tls_cert = "/etc/coregate/tls/cert.pem"\n'
+              'tls_key = "/run/credentials/coregate.service/tls-key"\n')
+    box.systemctl("daemon-reload")
+    add_tenant(box, "acme")
+    box.systemctl("start", "coregate.socket")
+
+    context = ssl.create_default_context(cafile=str(pki.ca.cert))
+    conn = http.client.HTTPSConnection("127.0.0.1", box.port, timeout=10, context=context)
+    try:
+        conn.request("POST", "/webhooks/acme", body=TEXT, headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    assert "(https)" in box.show("coregate.service", "StatusText")
+    # The same port refuses to speak plain HTTP: credentials never cross it in clear text.
+    with pytest.raises((http.client.HTTPException, ConnectionError, TimeoutError)):
+        box.post("/webhooks/acme", TEXT)
