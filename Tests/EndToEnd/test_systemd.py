@@ -387,3 +387,34 @@ def test_the_shipped_socket_serves_https_once_a_certificate_is_set(box, pki):
     # The same port refuses to speak plain HTTP: credentials never cross it in clear text.
     with pytest.raises((http.client.HTTPException, ConnectionError, TimeoutError)):
         box.post("/webhooks/acme", TEXT)
+
+
+def test_the_installed_unit_leaves_descriptors_for_every_connection_and_handler(box):
+    serving(box)
+    # The defaults: 1,024 connections, and 16 handlers at 6 descriptors each beside the 64 of the runtime.
+    assert int(box.show("coregate.service", "LimitNOFILESoft")) >= 1024 + 16 * 6 + 64
+    assert "max_connections" not in box.journal(), "the shipped unit made coregate lower max_connections"
+
+
+def test_idle_connections_past_max_connections_stop_neither_senders_nor_handlers(box):
+    # A limit below what the default max_connections needs, and idle connections that never time
+    # out on their own during the test: only coregate's own bounds keep the service working.
+    box.write("/etc/systemd/system/coregate.service.d/nofile.conf", "[Service]\nLimitNOFILE=256\n")
+    config = box.path("/etc/coregate/coregate.toml")
+    box.write("/etc/coregate/coregate.toml", config.read_text() + 'idle_timeout = "60s"\nread_timeout = "60s"\n')
+    box.systemctl("daemon-reload")
+    handler_tenant(box)
+    box.systemctl("start", "coregate.socket")
+    assert box.post("/webhooks/acme", onprem_text("wamid.before-flood"))[0] == 200
+    # 256 descriptors, less 64 + 16 handlers × 6: 96 connections at most.
+    assert "serving at most 96 connections" in box.journal()
+
+    idle = [socket.create_connection(("127.0.0.1", box.port), timeout=10) for _ in range(300)]
+    try:
+        assert box.post("/webhooks/acme", onprem_text("wamid.after-flood"))[0] == 200
+        seen = box.path("/var/lib/coregate/tenants/acme/seen.txt")
+        eventually(lambda: seen.exists() and "msg:wamid.after-flood" in seen.read_text(), timeout=30)
+    finally:
+        for s in idle:
+            s.close()
+    assert box.show("coregate.service", "NRestarts") == "0"
