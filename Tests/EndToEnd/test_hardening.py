@@ -1,6 +1,7 @@
 """Issue 12 through the real binary: requests decided on their head before the body is read,
 connection limits that make room for new senders, the open-file budget, and the request deadlines."""
 import base64
+import contextlib
 import signal
 import socket
 import ssl
@@ -128,25 +129,28 @@ def test_a_refused_request_without_a_body_keeps_the_connection(start, tenants):
         conn.close()
 
 
-def test_at_the_connection_limit_a_new_sender_takes_the_place_of_an_idle_connection(start, tenants, workdir):
+@contextlib.contextmanager
+def gateway_full_of_connections(start, tenants, workdir):
+    """A gateway at max_connections = 2, both taken by connections that never time out during the test."""
     write_tenant(tenants, "acme", ONPREM)
     gw = start(config=limits_config(workdir, max_connections=2, idle_timeout="60s", read_timeout="60s"))
-    idle = [socket.create_connection(("127.0.0.1", gw.port)) for _ in range(2)]
+    held = [socket.create_connection(("127.0.0.1", gw.port)) for _ in range(2)]
     try:
-        # Both idle connections are taken by the server, then a sender still gets through.
-        assert gw.post("/webhooks/acme", BODY)[0] == 200
-        assert closed_by_server(idle[0]), "the connection idle longest made room"
-        assert gw.post("/webhooks/acme", BODY)[0] == 200
+        yield gw, held
     finally:
-        for s in idle:
+        for s in held:
             s.close()
 
 
+def test_at_the_connection_limit_a_new_sender_takes_the_place_of_an_idle_connection(start, tenants, workdir):
+    with gateway_full_of_connections(start, tenants, workdir) as (gw, idle):
+        assert gw.post("/webhooks/acme", BODY)[0] == 200
+        assert closed_by_server(idle[0]), "the connection idle longest made room"
+        assert gw.post("/webhooks/acme", BODY)[0] == 200
+
+
 def test_at_the_connection_limit_connections_in_a_request_are_never_displaced(start, tenants, workdir):
-    write_tenant(tenants, "acme", ONPREM)
-    gw = start(config=limits_config(workdir, max_connections=2, idle_timeout="60s", read_timeout="60s"))
-    busy = [socket.create_connection(("127.0.0.1", gw.port)) for _ in range(2)]
-    try:
+    with gateway_full_of_connections(start, tenants, workdir) as (gw, busy):
         for s in busy:
             # The head, then the body once the server says it has read the head and wants it.
             s.sendall(head("/webhooks/acme", len(BODY), "Expect: 100-continue"))
@@ -156,9 +160,6 @@ def test_at_the_connection_limit_connections_in_a_request_are_never_displaced(st
         for s in busy:
             s.sendall(BODY)
             assert first_reply(s).startswith(b"HTTP/1.1 200")
-    finally:
-        for s in busy:
-            s.close()
 
 
 def test_a_head_trickled_over_a_kept_alive_connection_is_dropped_at_the_read_timeout(start, tenants, workdir):
