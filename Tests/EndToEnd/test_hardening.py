@@ -88,6 +88,17 @@ def test_100_continue_is_never_sent_for_a_request_refused_on_its_head(start, ten
         assert closed_by_server(s), "a client that sends no body must not be kept waiting"
 
 
+def test_a_missing_client_certificate_is_answered_before_the_body_is_sent(start, tenants, pki):
+    server = pki.server("head-server", serial=0x3002)
+    write_tenant(tenants, "acme", ONPREM + "[verify]\nclient_cert = true\n")
+    gw = start(tls=TLSFiles(server.cert, server.key, trusted_ca=pki.ca.cert, client_ca=pki.ca.cert))
+    context = ssl.create_default_context(cafile=str(pki.ca.cert))
+    with context.wrap_socket(socket.create_connection(("127.0.0.1", gw.port)), server_hostname="localhost") as s:
+        s.sendall(head("/webhooks/acme", FOUR_MIB, "Expect: 100-continue"))
+        reply = first_reply(s)
+        assert reply.startswith(b"HTTP/1.1 401"), reply
+
+
 def test_a_request_passing_its_head_checks_gets_100_continue_and_the_signature_is_checked_on_the_body(start, tenants):
     write_tenant(tenants, "acme", ONPREM + '[verify]\nbearer = "env:BEARER"\nhmac_sha256 = ["env:HMAC"]\n')
     gw = start(env={"BEARER": "bearer-secret-0123456789", "HMAC": "hmac-secret-0123456789"})
