@@ -66,6 +66,11 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch responder(request) {
             case .readBody(let respond):
                 receive(context: context, request: request, head: head, respond: respond)
+                // curl and others wait about a second for this before sending a large body.
+                if head.expectsContinue {
+                    context.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                }
             case .answer(let answer) where !head.announcesBody:
                 // Nothing to read: answered as any request is, keep-alive included.
                 receive(context: context, request: request, head: head, respond: { _ in answer })
@@ -126,11 +131,6 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func receive(context: ChannelHandlerContext, request: RequestHead, head: HTTPRequestHead, respond: @escaping Respond) {
         state = .receiving(request, head, respond, context.channel.allocator.buffer(capacity: 0))
-        // curl and others wait about a second for this before sending a large body.
-        if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-            context.writeAndFlush(
-                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
-        }
     }
 
     private func respond(context: ChannelHandlerContext, request: InboundRequest, head: HTTPRequestHead, respond: @escaping Respond) {
@@ -160,7 +160,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// closes once it is written; any other is still sending, and what it sends is dropped.
     private func answerBeforeBody(context: ChannelHandlerContext, head: HTTPRequestHead, requestID: String, answer: Answer) {
         let written = write(answer, requestID: requestID, version: head.version, keepAlive: false, context: context)
-        if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+        if head.expectsContinue {
             deadline?.cancel()
             state = .rejected
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -211,6 +211,11 @@ extension HTTPRequestHead {
     fileprivate var announcesBody: Bool {
         if headers.contains(name: "transfer-encoding") { return true }
         return headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? false
+    }
+
+    /// The client waits for `100 Continue` before it sends the body.
+    fileprivate var expectsContinue: Bool {
+        headers.first(name: "expect")?.lowercased() == "100-continue"
     }
 }
 

@@ -88,6 +88,15 @@ def test_100_continue_is_never_sent_for_a_request_refused_on_its_head(start, ten
         assert closed_by_server(s), "a client that sends no body must not be kept waiting"
 
 
+def test_100_continue_is_not_sent_for_a_refused_request_without_a_body(start, tenants):
+    write_tenant(tenants, "acme", ONPREM)
+    gw = start()
+    with socket.create_connection(("127.0.0.1", gw.port)) as s:
+        s.sendall(head("/webhooks/nobody", 0, "Expect: 100-continue"))
+        reply = first_reply(s)
+        assert reply.startswith(b"HTTP/1.1 404"), reply
+
+
 def test_a_missing_client_certificate_is_answered_before_the_body_is_sent(start, tenants, pki):
     server = pki.server("head-server", serial=0x3002)
     write_tenant(tenants, "acme", ONPREM + "[verify]\nclient_cert = true\n")
