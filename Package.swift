@@ -72,6 +72,12 @@ let package = Package(
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
         .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),
+        .testTarget(name: "CoregateHTTPTests", dependencies: [
+            "CoregateHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [
             "CoregateDelivery", "CoregateTenants", "CoregateStore",

@@ -1,8 +1,10 @@
 import NIOCore
 import Synchronization
 
-/// Sits on a listening channel and closes new connections beyond the limit,
-/// so a flood of idle sockets cannot exhaust file descriptors or memory.
+/// Sits on a listening channel and keeps the server within its connection limit, so a flood of
+/// idle sockets can exhaust neither file descriptors nor memory, nor keep real senders out: at the
+/// limit a new connection takes the place of the one idle longest, and is closed itself only when
+/// every connection is in the middle of a request.
 final class ConnectionLimiter: ChannelInboundHandler, Sendable {
     typealias InboundIn = Channel
     typealias InboundOut = Channel
@@ -15,9 +17,12 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
-        guard registry.tryAdmit(child) else {
+        switch registry.admit(child) {
+        case .refused:
             child.close(promise: nil)
             return
+        case .admitted(let displacing):
+            displacing?.close(promise: nil)
         }
         child.closeFuture.whenComplete { [registry] _ in registry.release(child) }
         context.fireChannelRead(data)
@@ -27,9 +32,22 @@ final class ConnectionLimiter: ChannelInboundHandler, Sendable {
 /// Every open connection of the server, shared by all its listeners, so the limit is for the
 /// whole server and a graceful shutdown knows exactly which connections it must wait for.
 final class ConnectionRegistry: Sendable {
+    private struct Connection {
+        let channel: any Channel
+        /// When it last became idle (accepted, or answered on a keep-alive); nil while a request is
+        /// arriving or being answered.
+        var idleSince: ContinuousClock.Instant?
+    }
+
     private struct State {
-        var open: [ObjectIdentifier: any Channel] = [:]
+        var open: [ObjectIdentifier: Connection] = [:]
         var stopping = false
+    }
+
+    enum Admission {
+        /// Admitted; at the limit, in place of the connection given, which the caller closes.
+        case admitted(displacing: (any Channel)?)
+        case refused
     }
 
     private let state = Mutex(State())
@@ -39,16 +57,42 @@ final class ConnectionRegistry: Sendable {
         self.limit = limit
     }
 
-    func tryAdmit(_ channel: any Channel) -> Bool {
+    /// At the limit, the longest-idle connection makes room. One whose request bytes are arriving
+    /// on another thread at this moment may still be picked: its sender sees the connection drop
+    /// before any answer, so it retries, as after any network failure.
+    func admit(_ channel: any Channel) -> Admission {
         state.withLock { state in
-            guard state.open.count < limit else { return false }
-            state.open[ObjectIdentifier(channel)] = channel
-            return true
+            var displaced: (any Channel)?
+            if state.open.count >= limit {
+                guard let idlest = Self.longestIdle(in: state.open) else { return .refused }
+                displaced = state.open.removeValue(forKey: idlest)?.channel
+            }
+            state.open[ObjectIdentifier(channel)] = Connection(channel: channel, idleSince: .now)
+            return .admitted(displacing: displaced)
         }
+    }
+
+    private static func longestIdle(in open: [ObjectIdentifier: Connection]) -> ObjectIdentifier? {
+        var found: (key: ObjectIdentifier, since: ContinuousClock.Instant)?
+        for (key, connection) in open {
+            guard let since = connection.idleSince else { continue }
+            if found.map({ since < $0.since }) ?? true { found = (key, since) }
+        }
+        return found?.key
     }
 
     func release(_ channel: any Channel) {
         _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// A request began arriving: the connection may no longer make room for a new one.
+    func markBusy(_ channel: any Channel) {
+        state.withLock { $0.open[ObjectIdentifier(channel)]?.idleSince = nil }
+    }
+
+    /// The connection waits for its next request.
+    func markIdle(_ channel: any Channel) {
+        state.withLock { $0.open[ObjectIdentifier(channel)]?.idleSince = .now }
     }
 
     var count: Int {
@@ -65,7 +109,7 @@ final class ConnectionRegistry: Sendable {
     func beginStopping() -> [any Channel] {
         state.withLock { state in
             state.stopping = true
-            return Array(state.open.values)
+            return state.open.values.map(\.channel)
         }
     }
 }

@@ -1,5 +1,7 @@
 import NIOCore
 
+import NIOHTTP1
+
 /// Lets a connection accepted just before a graceful shutdown deliver its first request.
 ///
 /// On shutdown, NIO's HTTP pipeline closes at once every connection with no request in progress.
@@ -7,19 +9,21 @@ import NIOCore
 /// waiting in the kernel, not yet read: closing it resets a sender whose connection the server
 /// took. Under systemd that turns `systemctl restart`, which the socket unit otherwise makes
 /// invisible to senders, into a failed delivery. So the shutdown signal is held back from a
-/// connection that has sent nothing yet, until its first bytes pass (the request is then in
-/// progress, and is answered before the connection closes) or a short grace ends.
+/// connection whose first request head has not arrived yet, until it does (the request is then in
+/// progress, and is answered before the connection closes) or a short grace ends. Bytes alone do
+/// not count: a TLS handshake, or half a head, is not a request the pipeline would wait for.
 ///
 /// A connection whose pipeline is set up after shutdown began may have missed the signal, so it
-/// also asks the registry when it is added. It sits first in the pipeline, so it sees raw bytes
-/// and the signal before the HTTP handlers, and passes the signal on once.
+/// also asks the registry when it is added. It sits between the HTTP decoder and the pipelining
+/// handler, so it sees the decoded head and the signal before the handler that acts on both, and
+/// passes the signal on once.
 final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
 
     private let connections: ConnectionRegistry
     private let grace: TimeAmount
-    private var receivedBytes = false
+    private var receivedHead = false
     private var passedOn = false
     private var heldBack: Scheduled<Void>?
 
@@ -37,9 +41,9 @@ final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        receivedBytes = true
+        receivedHead = true
         context.fireChannelRead(data)
-        // The request head is decoded by now, so the HTTP pipeline waits to answer it.
+        // The pipelining handler has the head now, so it waits to answer the request.
         if heldBack != nil { passOn(context: context) }
     }
 
@@ -53,7 +57,7 @@ final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
 
     private func shouldQuiesce(context: ChannelHandlerContext) {
         guard !passedOn, heldBack == nil else { return }
-        if receivedBytes {
+        if receivedHead {
             passOn(context: context)
             return
         }

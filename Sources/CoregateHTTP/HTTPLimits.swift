@@ -4,10 +4,12 @@ import NIOCore
 public struct HTTPLimits: Sendable, Equatable {
     public var maxBody: Int
     public var maxHeader: Int
+    /// At the limit, a new connection displaces the longest-idle one (see `ConnectionLimiter`).
     public var maxConnections: Int
     /// How long a keep-alive connection may sit with no request.
     public var idleTimeout: Duration
-    /// How long one request may take to arrive in full, so a client trickling bytes (slowloris) is dropped.
+    /// How long one request may take to arrive in full from its first byte, so a client trickling
+    /// bytes (slowloris) is dropped, on a kept-alive connection as on a new one.
     public var readTimeout: Duration
 
     public init(maxBody: Int, maxHeader: Int, maxConnections: Int, idleTimeout: Duration, readTimeout: Duration) {

@@ -129,11 +129,15 @@ public final class HTTPServer: Sendable {
                     var decoderLimits = NIOHTTPDecoderLimitConfiguration()
                     decoderLimits.maxHeaderFieldSize = limits.maxHeader
                     decoderLimits.maxHeaderListSize = limits.maxHeader
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(limits: limits, responder: responder))
-                    try channel.pipeline.syncOperations.addHandler(FirstRequestGrace(connections: connections), position: .first)
+                    let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                    try pipeline.addHandler(RequestBytesSignal(), position: .before(decoder))
+                    try pipeline.addHandler(
+                        FirstRequestGrace(connections: connections), position: .before(try pipeline.handler(type: HTTPServerPipelineHandler.self)))
+                    try pipeline.addHandler(RequestHandler(limits: limits, connections: connections, responder: responder))
                 }
             }
     }

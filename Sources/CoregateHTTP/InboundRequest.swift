@@ -1,15 +1,15 @@
 import NIOCore
 import NIOHTTP1
 
-/// One complete HTTP request as the rest of the pipeline sees it: no NIO channel, no partial body.
-public struct InboundRequest: Sendable {
+/// A request as far as its head: everything the checks that need no body decide on (route, path
+/// token, source, credentials, client certificate) before a body byte is read.
+public struct RequestHead: Sendable {
     public var method: HTTPMethod
     /// The path without the query string, as sent (not percent-decoded: routes are compared byte for byte).
     public var path: String
     /// The raw query string after `?`, or empty.
     public var query: String
     public var headers: HTTPHeaders
-    public var body: ByteBuffer
     /// The TCP peer; nil only for a Unix socket.
     public var peer: SocketAddress?
     /// The client certificate, on a TLS connection whose client sent one (which then chains to
@@ -19,7 +19,7 @@ public struct InboundRequest: Sendable {
     public var requestID: String
 
     public init(
-        method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer, peer: SocketAddress?,
+        method: HTTPMethod, uri: String, headers: HTTPHeaders, peer: SocketAddress?,
         peerCertificate: PeerCertificate? = nil, requestID: String
     ) {
         self.method = method
@@ -31,9 +31,31 @@ public struct InboundRequest: Sendable {
             self.query = ""
         }
         self.headers = headers
-        self.body = body
         self.peer = peer
         self.peerCertificate = peerCertificate
         self.requestID = requestID
     }
 }
+
+/// One complete HTTP request as the body stage sees it: no NIO channel, no partial body.
+public struct InboundRequest: Sendable {
+    public var head: RequestHead
+    public var body: ByteBuffer
+
+    public init(head: RequestHead, body: ByteBuffer) {
+        self.head = head
+        self.body = body
+    }
+}
+
+/// What the server does with a request once its head has arrived.
+public enum HeadDecision: Sendable {
+    /// Answer without reading the body: it is never buffered, and `100 Continue` is never sent.
+    case answer(Answer)
+    /// Read the body (after `100 Continue` when the client waits for it), then answer with this.
+    case readBody(@Sendable (InboundRequest) async -> Answer)
+}
+
+/// Decides on a request head. It runs on the connection's event loop, so it must not block:
+/// it only looks things up and compares.
+public typealias Responder = @Sendable (RequestHead) -> HeadDecision

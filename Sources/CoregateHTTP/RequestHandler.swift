@@ -3,34 +3,43 @@ import NIOHTTP1
 import NIOSSL
 import NIOTLS
 
-public typealias Responder = @Sendable (InboundRequest) async -> Answer
-
-/// Translates HTTP parts into one `InboundRequest`, hands it to the responder, and writes the `Answer`.
-/// It also enforces what only it can see: the body limit, and how long a request may take to arrive.
+/// Translates HTTP parts into a `RequestHead` for the responder to decide on and, when it wants the
+/// body, one `InboundRequest`; writes the `Answer`. It also enforces what only it can see: the body
+/// limit, and how long a request may take to arrive.
 final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    typealias Respond = @Sendable (InboundRequest) async -> Answer
 
     private enum State {
         /// Between requests on a keep-alive connection.
         case idle
-        case receiving(HTTPRequestHead, ByteBuffer)
+        case receiving(RequestHead, HTTPRequestHead, Respond, ByteBuffer)
         /// The responder has the request; reads stay paused by the pipelining handler.
         case responding
+        /// Answered from the head while the client may still be sending the body: what arrives is
+        /// dropped unread until the request ends, so the client is not reset before it reads the
+        /// answer, and then the connection closes.
+        case discarding
         /// A limit was hit and the answer is on its way; the connection will close.
         case rejected
     }
 
     private let limits: HTTPLimits
     private let responder: Responder
+    private let connections: ConnectionRegistry
     private var state = State.idle
     private var deadline: Scheduled<Void>?
+    /// Bytes of the next request came while none was being received: from then on it must arrive
+    /// whole within the read timeout, however slowly it trickles.
+    private var nextRequestBegun = false
     /// Read once, when the TLS handshake completes; a server never renegotiates, so it holds for
     /// every request on the connection. Stays nil on plain HTTP.
     private var peerCertificate: PeerCertificate?
 
-    init(limits: HTTPLimits, responder: @escaping Responder) {
+    init(limits: HTTPLimits, connections: ConnectionRegistry, responder: @escaping Responder) {
         self.limits = limits
+        self.connections = connections
         self.responder = responder
     }
 
@@ -46,36 +55,53 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
-            armDeadline(context: context, after: limits.readTimeout)
+            nextRequestBegun = false
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBody {
                 reject(context: context, head: head, answer: .payloadTooLarge)
                 return
             }
-            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
-            // curl and others wait about a second for this before sending a large body.
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(
-                    wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            let request = RequestHead(
+                method: head.method, uri: head.uri, headers: head.headers, peer: context.channel.remoteAddress,
+                peerCertificate: peerCertificate, requestID: RequestID.from(head.headers))
+            switch responder(request) {
+            case .readBody(let respond):
+                receive(context: context, request: request, head: head, respond: respond)
+                // curl and others wait about a second for this before sending a large body.
+                if head.expectsContinue {
+                    context.writeAndFlush(
+                        wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                }
+            case .answer(let answer) where !head.announcesBody:
+                // Nothing to read: answered as any request is, keep-alive included.
+                receive(context: context, request: request, head: head, respond: { _ in answer })
+            case .answer(let answer):
+                answerBeforeBody(context: context, head: head, requestID: request.requestID, answer: answer)
             }
-        case (.body(var chunk), .receiving(let head, var body)):
+        case (.body(var chunk), .receiving(let request, let head, let respond, var body)):
             guard body.readableBytes + chunk.readableBytes <= limits.maxBody else {
                 reject(context: context, head: head, answer: .payloadTooLarge)
                 return
             }
             state = .responding  // drop the reference held by `state` so the append does not copy
             body.writeBuffer(&chunk)
-            state = .receiving(head, body)
-        case (.end, .receiving(let head, let body)):
+            state = .receiving(request, head, respond, body)
+        case (.end, .receiving(let request, let head, let respond, let body)):
             deadline?.cancel()
             state = .responding
-            respond(context: context, head: head, body: body)
+            self.respond(context: context, request: InboundRequest(head: request, body: body), head: head, respond: respond)
+        case (.end, .discarding):
+            context.close(promise: nil)
         default:
-            // Parts after a rejection are dropped; the connection is closing.
+            // Parts after a rejection, or of a body answered without it, are dropped.
             break
         }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestBytesArrived {
+            requestBytesArrived(context: context)
+            return
+        }
         if case TLSUserEvent.handshakeCompleted = event,
             let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
         {
@@ -88,25 +114,58 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
-        let request = InboundRequest(
-            method: head.method, uri: head.uri, headers: head.headers, body: body,
-            peer: context.channel.remoteAddress, peerCertificate: peerCertificate, requestID: RequestID.from(head.headers))
-        let responder = self.responder
+    private func requestBytesArrived(context: ChannelHandlerContext) {
+        guard !nextRequestBegun else { return }
+        switch state {
+        case .idle:
+            nextRequestBegun = true
+            connections.markBusy(context.channel)
+            armDeadline(context: context, after: limits.readTimeout)
+        case .responding:
+            // A pipelined request: its clock starts when the answer before it is written.
+            nextRequestBegun = true
+        case .receiving, .discarding, .rejected:
+            break
+        }
+    }
+
+    private func receive(context: ChannelHandlerContext, request: RequestHead, head: HTTPRequestHead, respond: @escaping Respond) {
+        state = .receiving(request, head, respond, context.channel.allocator.buffer(capacity: 0))
+    }
+
+    private func respond(context: ChannelHandlerContext, request: InboundRequest, head: HTTPRequestHead, respond: @escaping Respond) {
         let promise = context.eventLoop.makePromise(of: Answer.self)
-        promise.completeWithTask { await responder(request) }
+        promise.completeWithTask { await respond(request) }
         promise.futureResult.assumeIsolated().whenSuccess { answer in
             let keepAlive = head.isKeepAlive
             if keepAlive {
                 // Before the write: writing `.end` lets the pipelining handler deliver the next request at once.
                 self.state = .idle
-                self.armDeadline(context: context, after: self.limits.idleTimeout)
+                if self.nextRequestBegun {
+                    self.armDeadline(context: context, after: self.limits.readTimeout)
+                } else {
+                    self.connections.markIdle(context.channel)
+                    self.armDeadline(context: context, after: self.limits.idleTimeout)
+                }
             }
             let written = self.write(
-                answer, requestID: request.requestID, version: head.version, keepAlive: keepAlive, context: context)
+                answer, requestID: request.head.requestID, version: head.version, keepAlive: keepAlive, context: context)
             if !keepAlive {
                 written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
+        }
+    }
+
+    /// A client waiting for `100 Continue` sends no body after a final answer, so the connection
+    /// closes once it is written; any other is still sending, and what it sends is dropped.
+    private func answerBeforeBody(context: ChannelHandlerContext, head: HTTPRequestHead, requestID: String, answer: Answer) {
+        let written = write(answer, requestID: requestID, version: head.version, keepAlive: false, context: context)
+        if head.expectsContinue {
+            deadline?.cancel()
+            state = .rejected
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            state = .discarding  // the read deadline still bounds how long that may take
         }
     }
 
@@ -130,18 +189,33 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         return context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
 
-    /// One timer per connection: while idle it bounds the keep-alive, while receiving it bounds the
-    /// whole request, so a client that trickles its headers is dropped however slowly it sends.
+    /// One timer per connection: while idle it bounds the keep-alive; from a request's first byte it
+    /// bounds the whole request, so a client that trickles its head or body is dropped however
+    /// slowly it sends.
     private func armDeadline(context: ChannelHandlerContext, after timeout: Duration) {
         deadline?.cancel()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             let (handler, context) = loopBound.value
             switch handler.state {
-            case .idle, .receiving: context.close(promise: nil)
+            case .idle, .receiving, .discarding: context.close(promise: nil)
             case .responding, .rejected: break
             }
         }
+    }
+}
+
+extension HTTPRequestHead {
+    /// Whether a body follows the head (RFC 9112 §6.3): a request without `Content-Length` or
+    /// `Transfer-Encoding` has none.
+    fileprivate var announcesBody: Bool {
+        if headers.contains(name: "transfer-encoding") { return true }
+        return headers.first(name: "content-length").flatMap(Int.init).map { $0 > 0 } ?? false
+    }
+
+    /// The client waits for `100 Continue` before it sends the body.
+    fileprivate var expectsContinue: Bool {
+        headers.first(name: "expect")?.lowercased() == "100-continue"
     }
 }
 

@@ -23,9 +23,12 @@ public struct ConfigSource: Sendable {
         return ConfigSource(globalFile: fallback, overrides: overrides)
     }
 
-    /// The tenants and global settings, without reading the TLS files: enough to list tenants.
+    /// The tenants and global settings, without reading the TLS files or budgeting descriptors
+    /// for connections: enough to list tenants or run a handler by hand.
     public func load() -> (configuration: Configuration?, problems: [ConfigProblem]) {
-        ConfigLoader.load(globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment)
+        ConfigLoader.load(
+            globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment,
+            openFileLimit: nil)
     }
 
     public func loadGlobal() -> (global: GlobalConfig, problems: [ConfigProblem]) {
@@ -38,7 +41,7 @@ public struct ConfigSource: Sendable {
         var tls: NIOSSLContext?
         let (configuration, problems) = ConfigLoader.load(
             globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment,
-            loadTLS: { global in
+            openFileLimit: OpenFileLimit.raised(), loadTLS: { global in
                 guard let certificate = global.tlsCert, let key = global.tlsKey else { return [] }
                 do throws(TLSFiles.Problem) {
                     tls = try TLSFiles(certificateChain: certificate, privateKey: key, clientCA: global.clientCA).makeContext()

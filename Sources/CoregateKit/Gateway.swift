@@ -8,8 +8,9 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// The pipeline for one request, read top to bottom: route to a tenant, verify, decode into events.
-/// The configuration is swapped whole on reload; a request keeps the one it started with.
+/// The pipeline for one request, read top to bottom: on the head, route to a tenant and run every
+/// check that needs no body; then read the body, check its signature, decode it into events.
+/// The configuration is swapped whole on reload; a request keeps the one its head was decided on.
 final class Gateway: Sendable {
     private let live: LiveConfiguration
     private let delivery: Delivery
@@ -23,43 +24,74 @@ final class Gateway: Sendable {
         self.logger = logger
     }
 
-    func handle(_ request: InboundRequest) async -> Answer {
+    /// The head stage. It runs on the connection's event loop: lookups and comparisons only.
+    func decide(_ head: RequestHead) -> HeadDecision {
         let began = ContinuousClock.now
         let active = live.active
-        let tenants = active.configuration.routes.tenants(forPath: request.path)
-        let answer = await answer(request, tenants: tenants, active: active)
-        metrics.request(tenant: tenants.first?.id ?? "", status: answer.status, duration: .now - began)
-        return answer
+        let tenants = active.configuration.routes.tenants(forPath: head.path)
+        let tenantID = tenants.first?.id ?? ""
+        let logger = requestLogger(requestID: head.requestID, tenant: tenantID)
+
+        switch admit(head, tenants: tenants, active: active, logger: logger) {
+        case .answer(let answer):
+            metrics.request(tenant: tenantID, status: answer.status, duration: .now - began)
+            return .answer(answer)
+        case .readBody(let tenant, let verifier, let verifiedHead):
+            return .readBody { [self] request in
+                let answer = await accept(
+                    request.body, verifiedHead, verifier: verifier, tenant: tenant, tenants: tenants, active: active,
+                    logger: logger)
+                metrics.request(tenant: tenantID, status: answer.status, duration: .now - began)
+                return answer
+            }
+        }
     }
 
-    private func answer(_ request: InboundRequest, tenants: [Tenant], active: ActiveConfiguration) async -> Answer {
+    private func requestLogger(requestID: String, tenant: String) -> Logger {
         var logger = self.logger
-        logger[metadataKey: "request_id"] = "\(request.requestID)"
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        if !tenant.isEmpty { logger[metadataKey: "tenant"] = "\(tenant)" }
+        return logger
+    }
+
+    private enum Admission {
+        case answer(Answer)
+        case readBody(Tenant, Verifier, VerifiedHead)
+    }
+
+    private func admit(_ head: RequestHead, tenants: [Tenant], active: ActiveConfiguration, logger: Logger) -> Admission {
         guard let tenant = tenants.first, let verifier = active.verifiers[tenant.id] else {
-            logger.debug("no tenant at this path", metadata: ["method": "\(request.method)"])
-            return .notFound
+            logger.debug("no tenant at this path", metadata: ["method": "\(head.method)"])
+            return .answer(.notFound)
         }
-        logger[metadataKey: "tenant"] = "\(tenant.id)"
-        let input = VerificationInput(request)
-
-        switch request.method {
+        let input = VerificationInput(head)
+        switch head.method {
         case .POST:
-            break
+            switch verifier.verifyHead(input) {
+            case .success(let verified): return .readBody(tenant, verifier, verified)
+            case .failure(let rejection): return .answer(rejected(rejection, tenant: tenant, logger: logger))
+            }
         case .GET:
-            return handshake(verifier.answerHandshake(input), tenant: tenant, logger: logger)
+            return .answer(handshake(verifier.answerHandshake(input), tenant: tenant, logger: logger))
         default:
-            logger.info("method not allowed", metadata: ["method": "\(request.method)"])
-            return .methodNotAllowed
+            logger.info("method not allowed", metadata: ["method": "\(head.method)"])
+            return .answer(.methodNotAllowed)
         }
+    }
 
-        if case .failure(let rejection) = verifier.verify(input) {
+    /// The body stage: the signature, then decoding and delivery.
+    private func accept(
+        _ body: ByteBuffer, _ head: VerifiedHead, verifier: Verifier, tenant: Tenant, tenants: [Tenant],
+        active: ActiveConfiguration, logger: Logger
+    ) async -> Answer {
+        let bytes = Array(buffer: body)
+        if case .failure(let rejection) = verifier.verifyBody(head, body: bytes) {
             return rejected(rejection, tenant: tenant, logger: logger)
         }
 
         let events: [Event]
         do {
-            events = try WebhookDecoder.decode(
-                input.body, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+            events = try WebhookDecoder.decode(bytes, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
         } catch {
             logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
             return .error(.badRequest, error.message)
@@ -129,13 +161,13 @@ struct ActiveConfiguration: Sendable {
 }
 
 extension VerificationInput {
-    init(_ request: InboundRequest) {
+    /// Without the body: the signature check gets it once it has been read.
+    init(_ head: RequestHead) {
         self.init(
-            query: request.query,
-            headers: request.headers.map { (name: $0.name, value: $0.value) },
-            body: Array(buffer: request.body),
-            peerAddress: request.peer?.ipAddress.flatMap(CIDR.addressBytes),
-            clientCertificate: request.peerCertificate.map(ClientCertificateInfo.init))
+            query: head.query,
+            headers: head.headers.map { (name: $0.name, value: $0.value) },
+            peerAddress: head.peer?.ipAddress.flatMap(CIDR.addressBytes),
+            clientCertificate: head.peerCertificate.map(ClientCertificateInfo.init))
     }
 }
 

@@ -1,3 +1,4 @@
+import CoregateHTTP
 import CoregateStore
 import CoregateSystemd
 import Foundation
@@ -5,11 +6,13 @@ import Logging
 import ServiceLifecycle
 
 /// The service's housekeeping while it serves: `STATUS=` when it changes, and `WATCHDOG=1` when
-/// systemd asks for it.
+/// systemd asks for it and every event loop answered a probe within the tick.
 struct HeartbeatService: Service {
     let status: StatusReporter
     let notifier: SystemdNotifier
+    let eventLoops: EventLoopProbe
     let store: Store
+    let logger: Logger
 
     func run() async {
         let watchdog = notifier.watchdogInterval
@@ -17,8 +20,10 @@ struct HeartbeatService: Service {
         await cancelWhenGracefulShutdown {
             var lastStatus = status.line
             while !Task.isCancelled {
+                let probed = ContinuousClock.now
+                if watchdog != nil { eventLoops.send() }
                 try? await Task.sleep(for: tick)
-                if watchdog != nil { notifier.watchdog() }
+                if watchdog != nil { feedWatchdog(ifAnsweredSince: probed) }
                 await status.refreshQueue(from: store)
                 let line = status.line
                 if line != lastStatus {
@@ -26,6 +31,16 @@ struct HeartbeatService: Service {
                     lastStatus = line
                 }
             }
+        }
+    }
+
+    /// A loop that ran no probe for a whole tick is stuck: the watchdog then starves, and systemd
+    /// restarts the service (`WatchdogSec=`).
+    private func feedWatchdog(ifAnsweredSince probed: ContinuousClock.Instant) {
+        if eventLoops.allAnswered(since: probed) {
+            notifier.watchdog()
+        } else {
+            logger.critical("an event loop answered no probe for a whole watchdog tick; not telling systemd it is alive")
         }
     }
 }

@@ -3,9 +3,11 @@ import CoregateSystemd
 import CoregateTenants
 
 /// The sockets to serve, split by purpose. Sockets from systemd win: one named `metrics`
-/// (`FileDescriptorName=metrics`) serves Prometheus, one whose name starts with `https` serves
-/// HTTPS, any other plain HTTP. Without them, the configured addresses are used, with TLS
-/// whenever a certificate is set.
+/// (`FileDescriptorName=metrics`) serves Prometheus; one whose name starts with `https` serves
+/// HTTPS, one whose name starts with `http` plain HTTP; any other name (the shipped `webhooks`, or
+/// systemd's default, the unit's name) serves HTTPS whenever a certificate is set, as the
+/// configured addresses do. So an operator who sets `tls_cert` never serves credentials in clear
+/// text unless a socket's name asks for it.
 struct Listeners: CustomStringConvertible {
     var webhooks: [Endpoint] = []
     var metrics: [Endpoint] = []
@@ -24,12 +26,13 @@ struct Listeners: CustomStringConvertible {
                 found.metrics.append(Endpoint(listener: listener, scheme: .http))
                 continue
             }
-            let isHTTPS = socket.name.hasPrefix("https")
-            if isHTTPS && !servesTLS {
+            let namedHTTPS = socket.name.hasPrefix("https")
+            if namedHTTPS && !servesTLS {
                 return .failure(Problem(
                     message: "the socket \(socket.name) (fd \(socket.fd)) is named for HTTPS, but tls_cert and tls_key are not set"))
             }
-            found.webhooks.append(Endpoint(listener: listener, scheme: isHTTPS ? .https : .http))
+            let namedHTTP = !namedHTTPS && socket.name.hasPrefix("http")
+            found.webhooks.append(Endpoint(listener: listener, scheme: servesTLS && !namedHTTP ? .https : .http))
         }
         if found.webhooks.isEmpty {
             guard !global.listen.isEmpty else {

@@ -37,7 +37,7 @@ public enum Serve {
         }
         let servesHTTPS = listeners.webhooks.contains { $0.scheme == .https }
         if serving.tls != nil && !servesHTTPS {
-            logger.warning("tls_cert is set, but no socket systemd passed is named https: serving plain HTTP only")
+            logger.warning("tls_cert is set, but every socket systemd passed is named http: serving plain HTTP only")
         }
         // Only while HTTPS sockets are open does a reload have a certificate to replace.
         let tls = servesHTTPS ? serving.tls.map(SwappableTLSContext.init) : nil
@@ -68,11 +68,13 @@ public enum Serve {
         let eventLoops = MultiThreadedEventLoopGroup.singleton
         let limits = HTTPLimits(configuration.global)
         let server = HTTPServer(
-            group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { await gateway.handle($0) })
-        let metricsServer = HTTPServer(group: eventLoops, limits: limits, tls: nil, logger: logger) { request in
-            guard request.method == .GET, request.path == "/metrics" else { return .notFound }
-            let text = await metrics.scrape(store: store, runningHandlers: dispatcher.running)
-            return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
+            group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { gateway.decide($0) })
+        let metricsServer = HTTPServer(group: eventLoops, limits: limits, tls: nil, logger: logger) { head in
+            guard head.method == .GET, head.path == "/metrics" else { return .answer(.notFound) }
+            return .readBody { _ in
+                let text = await metrics.scrape(store: store, runningHandlers: dispatcher.running)
+                return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
+            }
         }
         let addresses: [String]
         do {
@@ -105,7 +107,9 @@ public enum Serve {
                     ReloadService(
                         hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
                         status: status, notifier: notifier, logger: logger),
-                    HeartbeatService(status: status, notifier: notifier, store: store),
+                    HeartbeatService(
+                        status: status, notifier: notifier, eventLoops: EventLoopProbe(group: eventLoops), store: store,
+                        logger: logger),
                     RetentionService(store: store, live: live, logger: logger),
                     DispatcherService(dispatcher: dispatcher),
                     HTTPService(

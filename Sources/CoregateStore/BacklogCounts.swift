@@ -16,7 +16,9 @@ final class BacklogCounts: Sendable {
         counts.withLock { $0[tenant] ?? 0 }
     }
 
-    /// Adds each tenant's change, after the commit that made it.
+    /// Adds each tenant's change, inside the transaction that makes it (see
+    /// ``Store/refreshBacklogCounts()``); a commit that then fails leaves the counts off until the
+    /// next recount, which a soft bound can afford.
     func add(_ changes: [String: Int]) {
         guard !changes.isEmpty else { return }
         counts.withLock { counts in

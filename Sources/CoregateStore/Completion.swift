@@ -104,9 +104,8 @@ extension Store {
     /// Nothing is written when both lists are empty.
     public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
-        let (result, finished) = try await write { try Self.settle($0, settlements, claims: claims, now: now) }
-        backlogCounts.add(finished.mapValues { -$0 })
-        return result
+        let backlogCounts = backlogCounts
+        return try await write { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
@@ -114,15 +113,12 @@ extension Store {
     /// caller's own, never the cooperative pool or an event loop.
     public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
-        let (result, finished) = try pool.write { try Self.settle($0, settlements, claims: claims, now: now) }
-        backlogCounts.add(finished.mapValues { -$0 })
-        return result
+        return try pool.write { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
-    /// Returns what happened, and how many deliveries each tenant finished.
     private static func settle(
-        _ db: Database, _ settlements: [Settlement], claims: [String: Int], now: Date
-    ) throws -> (SettleResult, [String: Int]) {
+        _ db: Database, _ settlements: [Settlement], claims: [String: Int], now: Date, backlogCounts: BacklogCounts
+    ) throws -> SettleResult {
         let now = now.storeMilliseconds
         var result = SettleResult()
         var finished: [String: Int] = [:]
@@ -138,7 +134,8 @@ extension Store {
         for (tenant, limit) in claims where limit > 0 {
             result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: now)
         }
-        return (result, finished)
+        backlogCounts.add(finished.mapValues { -$0 })
+        return result
     }
 
     /// Records one attempt; see ``settle(_:claims:now:)``.

@@ -66,11 +66,11 @@ public final class Store: Sendable {
         self.pool = pool
         self.backlogCounts = backlogCounts
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            let (results, queued) = try await pool.write { db in
-                try EventInsertion.insert(requests, into: db, now: Date())
+            try await pool.write { db in
+                let (results, queued) = try EventInsertion.insert(requests, into: db, now: Date())
+                backlogCounts.add(queued)
+                return results
             }
-            backlogCounts.add(queued)
-            return results
         }
     }
 
@@ -123,12 +123,15 @@ public final class Store: Sendable {
 
     /// Reads the backlog counts afresh: after this process's operator writes, and now and then in
     /// the service, to see what another process (the CLI's `replay`) changed.
+    ///
+    /// On the writer's queue, like every write of this process: each write adds its change to the
+    /// counts inside its transaction, so a recount never lands between a commit and its change.
     public func refreshBacklogCounts() async throws {
-        try await pool.read(backlogCounts.reload(from:))
+        try await pool.writeWithoutTransaction(backlogCounts.reload(from:))
     }
 
     /// ``refreshBacklogCounts()`` on the calling thread, which it blocks: for a thread of the caller's own.
     public func refreshBacklogCountsBlocking() throws {
-        try pool.read(backlogCounts.reload(from:))
+        try pool.writeWithoutTransaction(backlogCounts.reload(from:))
     }
 }

@@ -9,11 +9,14 @@ public enum ConfigLoader {
     /// `environment` is where `env:` references and `CREDENTIALS_DIRECTORY` are looked up.
     /// `loadTLS` reads the certificate, key and client CA once they are known to be readable; it
     /// lives where the TLS library is, and its problems are placed here at the keys they name.
+    /// `openFileLimit` bounds `max_connections` (see `DescriptorBudget`); nil for the operator
+    /// commands, which serve no connections.
     public static func load(
         globalFile: String?, overrides: ConfigOverrides, environment: [String: String],
-        loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
+        openFileLimit: Int? = nil, loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
-        let (global, globalProblems) = loadGlobal(globalFile: globalFile, overrides: overrides, loadTLS: loadTLS)
+        let (global, globalProblems) = loadGlobal(
+            globalFile: globalFile, overrides: overrides, openFileLimit: openFileLimit, loadTLS: loadTLS)
         let (tenants, tenantProblems) = loadTenants(
             in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil)
         let problems = globalProblems + tenantProblems
@@ -22,9 +25,11 @@ public enum ConfigLoader {
     }
 
     /// The global file and the flags alone. Operator commands that only need `state_dir` use this,
-    /// so a broken tenant file never keeps an operator from looking at the queue.
+    /// so a broken tenant file never keeps an operator from looking at the queue; they pass no
+    /// `openFileLimit`, as they serve no connections.
     public static func loadGlobal(
-        globalFile: String?, overrides: ConfigOverrides, loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
+        globalFile: String?, overrides: ConfigOverrides, openFileLimit: Int? = nil,
+        loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (global: GlobalConfig, problems: [ConfigProblem]) {
         var global = GlobalConfig()
         var problems: [ConfigProblem] = []
@@ -37,6 +42,9 @@ public enum ConfigLoader {
         }
         problems += GlobalFileParser.apply(overrides, to: &global)
         problems += GlobalFileParser.checkTLS(global, log: globalLog, loadTLS: loadTLS)
+        if let openFileLimit {
+            problems += DescriptorBudget.apply(to: &global, openFileLimit: openFileLimit, log: globalLog)
+        }
         return (global, sortedByPlace(problems, fileOrder: [globalFile ?? "", GlobalFileParser.commandLine]))
     }
 

@@ -24,7 +24,8 @@ public struct GlobalConfig: Sendable, Equatable {
     /// How long delivered events stay in the store before they are pruned.
     public var retention: Duration = .seconds(7 * 24 * 3600)
     /// A commit then survives power loss (`synchronous=FULL`), not only a crash of the process.
-    public var powerLossSafe: Bool = false
+    /// On by default: SPEC §8 makes `200` mean the events are on disk; an operator may trade it for speed.
+    public var powerLossSafe: Bool = true
     /// How long a direct-mode request waits for a free handler slot before it gets 503.
     public var directWait: Duration = .seconds(5)
     /// How long requests in flight may take to finish after SIGTERM.

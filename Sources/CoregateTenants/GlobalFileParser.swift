@@ -87,9 +87,7 @@ enum GlobalFileParser {
     static func checkTLS(_ config: GlobalConfig, log: ProblemLog?, loadTLS: (GlobalConfig) -> [KeyedProblem]) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         func problem(_ key: String, _ message: String) {
-            let path = KeyPath.root.appending(key)
-            problems.append(ConfigProblem(
-                file: log?.file ?? commandLine, line: log?.locator.line(of: path), keyPath: key, message: message))
+            problems.append(Self.problem(at: key, message, log: log))
         }
         if (config.tlsCert == nil) != (config.tlsKey == nil) {
             let missing = config.tlsCert == nil ? "tls_cert" : "tls_key"
@@ -107,5 +105,15 @@ enum GlobalFileParser {
             for found in loadTLS(config) { problem(found.key, found.message) }
         }
         return problems
+    }
+
+    /// A problem about a global key that a check of the whole configuration found: at the key's
+    /// line when the global file sets it, else against the file, or the command line without one.
+    static func problem(
+        at key: String, _ message: String, log: ProblemLog?, severity: ConfigProblem.Severity = .error
+    ) -> ConfigProblem {
+        ConfigProblem(
+            file: log?.file ?? commandLine, line: log?.locator.line(of: .root.appending(key)), keyPath: key, message: message,
+            severity: severity)
     }
 }

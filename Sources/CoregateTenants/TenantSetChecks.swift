@@ -29,6 +29,8 @@ enum TenantSetChecks {
 
     /// SPEC §3: Cloud tenants may share a route when both list `phone_number_ids` (the envelope's
     /// entries are routed by them) and verify identically (one request is verified once for all).
+    /// They must also deliver alike: one request gets one answer, and a `200` cannot mean "stored"
+    /// for one tenant's events and "handled" for another's.
     private static func whyCannotShare(_ first: Tenant, _ second: Tenant) -> String? {
         if first.sender != .cloud || second.sender != .cloud {
             return "only cloud tenants may share a route"
@@ -38,6 +40,9 @@ enum TenantSetChecks {
         }
         if first.verify != second.verify {
             return "cloud tenants sharing a route must have identical [verify] tables"
+        }
+        if first.delivery.mode != second.delivery.mode {
+            return "cloud tenants sharing a route must use the same [delivery] mode (\(first.delivery.mode.rawValue) there, \(second.delivery.mode.rawValue) here)"
         }
         return nil
     }

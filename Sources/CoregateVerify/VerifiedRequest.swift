@@ -11,3 +11,10 @@ public struct VerifiedRequest: Sendable {
         self.clientAddress = clientAddress
     }
 }
+
+/// A request whose head passed every check that needs no body; only `Verifier` builds one, and
+/// only `Verifier.verifyBody` turns it into a `VerifiedRequest`.
+public struct VerifiedHead: Sendable {
+    let request: VerificationInput
+    let clientAddress: [UInt8]?
+}

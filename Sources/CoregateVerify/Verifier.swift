@@ -4,8 +4,9 @@ import CoregateTenants
 ///
 /// Every configured check must pass; an absent one is skipped. The source is checked first, so a
 /// request from a network that is not allowed learns `403` and nothing about its credentials;
-/// then the client certificate, Basic, bearer and the signature, each a `401`. A failure says
-/// only which check failed.
+/// then the client certificate, Basic, bearer and the signature, each a `401`. All but the
+/// signature need only the head, and run before the body is read. A failure says only which
+/// check failed.
 ///
 /// Built once per tenant when the config is loaded (it prepares the HMAC keys) and then shared.
 public struct Verifier: Sendable {
@@ -29,8 +30,15 @@ public struct Verifier: Sendable {
         handshake = HandshakeCheck(verifyToken: config.verifyToken)
     }
 
-    /// Verifies a request that delivers webhooks (a `POST`).
+    /// Verifies a request that delivers webhooks (a `POST`): both stages below, in order.
     public func verify(_ input: VerificationInput) -> Result<VerifiedRequest, Rejection> {
+        verifyHead(input).flatMap { verifyBody($0, body: input.body) }
+    }
+
+    /// The checks that need only the request head, run before a body byte is read so that a
+    /// request failing them costs no memory: source, client certificate, Basic, bearer.
+    /// `input.body` is not looked at.
+    public func verifyHead(_ input: VerificationInput) -> Result<VerifiedHead, Rejection> {
         let clientAddress = trustedProxies.clientAddress(of: input)
         if let source, !source.passes(clientAddress: clientAddress) { return .failure(Rejection(.source)) }
         if let clientCertificate, !clientCertificate.passes(input.clientCertificate) {
@@ -38,8 +46,15 @@ public struct Verifier: Sendable {
         }
         if let basic, !basic.passes(input) { return .failure(Rejection(.basic)) }
         if let bearer, !bearer.passes(input) { return .failure(Rejection(.bearer)) }
-        if let signature, !signature.passes(input) { return .failure(Rejection(.signature)) }
-        return .success(VerifiedRequest(request: input, clientAddress: clientAddress))
+        return .success(VerifiedHead(request: input, clientAddress: clientAddress))
+    }
+
+    /// What needs the body, once the head passed: the signature.
+    public func verifyBody(_ head: VerifiedHead, body: [UInt8]) -> Result<VerifiedRequest, Rejection> {
+        var request = head.request
+        request.body = body
+        if let signature, !signature.passes(request) { return .failure(Rejection(.signature)) }
+        return .success(VerifiedRequest(request: request, clientAddress: head.clientAddress))
     }
 
     /// Answers a `GET`: the Cloud API's subscription handshake, after the source and client

@@ -32,11 +32,14 @@ final class ConfigFolder {
         return path
     }
 
-    func load(environment: [String: String] = [:], globalFile: String? = nil, overrides: ConfigOverrides? = nil)
-        -> (configuration: Configuration?, problems: [ConfigProblem])
-    {
+    /// `openFileLimit` is unbounded unless a test says otherwise, so no test depends on the limit it runs under.
+    func load(
+        environment: [String: String] = [:], globalFile: String? = nil, overrides: ConfigOverrides? = nil,
+        openFileLimit: Int = .max
+    ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
         ConfigLoader.load(
-            globalFile: globalFile, overrides: overrides ?? ConfigOverrides(tenantsDir: tenantsDir), environment: environment)
+            globalFile: globalFile, overrides: overrides ?? ConfigOverrides(tenantsDir: tenantsDir), environment: environment,
+            openFileLimit: openFileLimit)
     }
 }
 

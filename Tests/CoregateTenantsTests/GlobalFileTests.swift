@@ -63,6 +63,18 @@ struct GlobalFileTests {
         #expect(configuration?.global.maxBody == 4 << 20)
     }
 
+    @Test("power_loss_safe is on unless the file turns it off (SPEC §8)")
+    func durableByDefault() throws {
+        let folder = try ConfigFolder()
+        try folder.tenant("acme", "sender = \"cloud\"\n[verify]\nbearer = \"env:B\"\n")
+        let plain = try folder.write("plain.toml", "log_level = \"info\"\n")
+        let fast = try folder.write("fast.toml", "power_loss_safe = false\n")
+        let environment = ["B": "bearer-bearer-bearer"]
+        #expect(folder.load(environment: environment, globalFile: plain, overrides: ConfigOverrides()).configuration?.global.powerLossSafe == true)
+        #expect(folder.load(environment: environment, globalFile: fast, overrides: ConfigOverrides()).configuration?.global.powerLossSafe == false)
+        #expect(folder.load(environment: environment, overrides: ConfigOverrides(tenantsDir: folder.tenantsDir)).configuration?.global.powerLossSafe == true)
+    }
+
     @Test("command-line flags override the file")
     func overrides() throws {
         let folder = try ConfigFolder()

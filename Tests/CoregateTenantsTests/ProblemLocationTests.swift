@@ -201,9 +201,11 @@ struct ProblemLocationTests {
         #expect(folder.load().problems.errors.map(\.place) == ["bravo.toml:2"])
     }
 
-    @Test("cloud tenants may not share a route when one lacks phone_number_ids or their [verify] differs",
+    @Test("cloud tenants may not share a route when one lacks phone_number_ids, or their [verify] or delivery mode differs",
           arguments: [
             ("phone_number_ids = [\"2\"]\n[verify]\nbearer = \"env:OTHER\"\n", "identical [verify]"),
+            ("phone_number_ids = [\"2\"]\n[verify]\nbearer = \"env:B\"\n[delivery]\nmode = \"direct\"\n",
+             "same [delivery] mode (queue there, direct here)"),
             ("[verify]\nbearer = \"env:B\"\n", "must each list phone_number_ids"),
           ])
     func cloudShareRefused(_ secondBody: String, _ reason: String) throws {

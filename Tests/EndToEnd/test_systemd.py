@@ -3,9 +3,11 @@
 Each test boots its own box (Tests/Systemd/boot.sh, about a second), so no test depends on what
 another left behind. A machine that cannot boot systemd fails these tests; they never skip.
 """
+import http.client
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -357,3 +359,62 @@ def test_the_metrics_endpoint_answers(box):
     text = response.read().decode()
     assert response.status == 200
     assert 'coregate_http_requests_total{tenant="acme",status="200"} 1' in text
+
+
+def test_the_shipped_socket_serves_https_once_a_certificate_is_set(box, pki):
+    # As the socket unit's comment and the operator guide tell it: a certificate in coregate.toml,
+    # its key handed over by LoadCredential=, and nothing changed in the socket unit.
+    server = pki.server("box-server", serial=0x2001)
+    box.write("/etc/coregate/tls/cert.pem", server.cert.read_text())
+    box.write("/etc/coregate/credentials/tls.key", server.key.read_text(), mode=0o600)
+    box.write("/etc/systemd/system/coregate.service.d/tls.conf",
+              "[Service]\nLoadCredential=tls-key:/etc/coregate/credentials/tls.key\n")
+    config = box.path("/etc/coregate/coregate.toml")
+    box.write("/etc/coregate/coregate.toml", config.read_text() + 'tls_cert = "/etc/coregate/tls/cert.pem"\n'
+              'tls_key = "/run/credentials/coregate.service/tls-key"\n')
+    box.systemctl("daemon-reload")
+    add_tenant(box, "acme")
+    box.systemctl("start", "coregate.socket")
+
+    context = ssl.create_default_context(cafile=str(pki.ca.cert))
+    conn = http.client.HTTPSConnection("127.0.0.1", box.port, timeout=10, context=context)
+    try:
+        conn.request("POST", "/webhooks/acme", body=TEXT, headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()
+    assert "(https)" in box.show("coregate.service", "StatusText")
+    # The same port refuses to speak plain HTTP: credentials never cross it in clear text.
+    with pytest.raises((http.client.HTTPException, ConnectionError, TimeoutError)):
+        box.post("/webhooks/acme", TEXT)
+
+
+def test_the_installed_unit_leaves_descriptors_for_every_connection_and_handler(box):
+    serving(box)
+    # The defaults: 1,024 connections, and 16 handlers at 6 descriptors each beside the 64 of the runtime.
+    assert int(box.show("coregate.service", "LimitNOFILESoft")) >= 1024 + 16 * 6 + 64
+    assert "max_connections" not in box.journal(), "the shipped unit made coregate lower max_connections"
+
+
+def test_idle_connections_past_max_connections_stop_neither_senders_nor_handlers(box):
+    # A limit below what the default max_connections needs, and idle connections that never time
+    # out on their own during the test: only coregate's own bounds keep the service working.
+    box.write("/etc/systemd/system/coregate.service.d/nofile.conf", "[Service]\nLimitNOFILE=256\n")
+    config = box.path("/etc/coregate/coregate.toml")
+    box.write("/etc/coregate/coregate.toml", config.read_text() + 'idle_timeout = "60s"\nread_timeout = "60s"\n')
+    box.systemctl("daemon-reload")
+    handler_tenant(box)
+    box.systemctl("start", "coregate.socket")
+    assert box.post("/webhooks/acme", onprem_text("wamid.before-flood"))[0] == 200
+    # 256 descriptors, less 64 + 16 handlers × 6: 96 connections at most.
+    assert "serving at most 96 connections" in box.journal()
+
+    idle = [socket.create_connection(("127.0.0.1", box.port), timeout=10) for _ in range(300)]
+    try:
+        assert box.post("/webhooks/acme", onprem_text("wamid.after-flood"))[0] == 200
+        seen = box.path("/var/lib/coregate/tenants/acme/seen.txt")
+        eventually(lambda: seen.exists() and "msg:wamid.after-flood" in seen.read_text(), timeout=30)
+    finally:
+        for s in idle:
+            s.close()
+    assert box.show("coregate.service", "NRestarts") == "0"
