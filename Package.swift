@@ -63,7 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "coregate", dependencies: [
-            "CoregateKit", "CoregateStore", "CoregateWhatsApp",
+            "CoregateKit", "CoregateStore", "CoregateWhatsApp", "CoregateDelivery", "CoregateHTTP", "CoregateTenants",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "CoregateTenantsTests", dependencies: ["CoregateTenants"],

@@ -42,6 +42,8 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var open: [ObjectIdentifier: Connection] = [:]
         var stopping = false
+        /// Waiting for the last connection to close (``waitUntilEmpty()``).
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     enum Admission {
@@ -82,7 +84,34 @@ final class ConnectionRegistry: Sendable {
     }
 
     func release(_ channel: any Channel) {
-        _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open.removeValue(forKey: ObjectIdentifier(channel))
+            guard state.open.isEmpty else { return [] }
+            defer { state.emptyWaiters = [] }
+            return state.emptyWaiters
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once no connection is open, or when ``stopWaiting()`` is called.
+    func waitUntilEmpty() async {
+        await withCheckedContinuation { continuation in
+            let empty = state.withLock { state in
+                if state.open.isEmpty { return true }
+                state.emptyWaiters.append(continuation)
+                return false
+            }
+            if empty { continuation.resume() }
+        }
+    }
+
+    /// Ends every ``waitUntilEmpty()`` now: the grace period is over.
+    func stopWaiting() {
+        let waiters = state.withLock { state in
+            defer { state.emptyWaiters = [] }
+            return state.emptyWaiters
+        }
+        waiters.forEach { $0.resume() }
     }
 
     /// A request began arriving: the connection may no longer make room for a new one.

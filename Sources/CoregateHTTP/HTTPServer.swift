@@ -94,12 +94,21 @@ public final class HTTPServer: Sendable {
                 connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
         }
-        let deadline = ContinuousClock.now + grace
-        while connections.count > 0 {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+        let connections = connections
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await connections.waitUntilEmpty()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                return false
+            }
+            let closedInTime = await group.next() ?? false
+            group.cancelAll()
+            connections.stopWaiting()
+            return closedInTime
         }
-        return true
     }
 
     private func bootstrap(tls: SwappableTLSContext?) -> ServerBootstrap {

@@ -16,14 +16,14 @@ struct SignatureCheck: Sendable {
     }
 
     func passes(_ input: VerificationInput) -> Bool {
-        let expected = keys.map { Array(HMAC<SHA256>.authenticationCode(for: input.body, using: $0)) }
         var matched = false
         for value in input.headerValues(named: headerName) {
             guard let given = Self.signature(in: value) else { continue }
-            for mac in expected {
-                // Compare first, then combine, so no comparison is skipped once one has matched.
-                let equal = constantTimeEquals(given, mac)
-                matched = matched || equal
+            for key in keys {
+                // swift-crypto compares in constant time. Check first, then combine, so no key is
+                // skipped once one has matched.
+                let valid = HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: input.body, using: key)
+                matched = matched || valid
             }
         }
         return matched

@@ -42,6 +42,6 @@ enum CloudEnvelope {
             return [try FieldChange.event(field, value: value, change: change, of: entry, origin: origin)]
         }
         origin.phoneNumberID = try value.requiredObject("metadata").requiredIdentifier("phone_number_id")
-        return try Notification.events(in: value, origin: origin)
+        return try NotificationArrays.events(in: value, origin: origin)
     }
 }

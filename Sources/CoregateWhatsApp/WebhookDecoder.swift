@@ -39,7 +39,7 @@ public enum WebhookDecoder {
             return try CloudEnvelope.events(in: root, tenant: tenant, receivedAt: receivedAt)
         case .onPremises:
             let origin = EventOrigin(tenant: tenant, source: .onPremises, phoneNumberID: nil, receivedAt: receivedAt)
-            let events = try Notification.events(in: root, origin: origin)
+            let events = try NotificationArrays.events(in: root, origin: origin)
             guard !events.isEmpty else { throw DecodeError("not a WhatsApp webhook: no messages, statuses or errors") }
             return events
         }

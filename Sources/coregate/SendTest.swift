@@ -42,9 +42,9 @@ extension Coregate {
                 problems.forEach { printError($0.description) }
                 throw ExitCode.failure
             }
-            let request: CoregateKit.SendTest
+            let request: TestDelivery
             do {
-                request = try CoregateKit.SendTest(
+                request = try TestDelivery(
                     configuration: configuration, tenant: tenant, type: type, usernameOnly: username, text: text, url: url)
             } catch {
                 printError("coregate send-test: \(error)")

@@ -9,7 +9,7 @@ import Foundation
 /// The request passes every check it can: the path token goes into the URL and the headers come
 /// from `SenderCredentials`, which mirrors the verifier. `allow_from` and client certificates
 /// depend on where the request comes from, which this cannot change.
-public struct SendTest: Sendable {
+public struct TestDelivery: Sendable {
     public struct Problem: Error, CustomStringConvertible {
         public let description: String
     }

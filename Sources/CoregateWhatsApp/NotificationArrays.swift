@@ -4,7 +4,7 @@
 ///
 /// Each item is decoded on its own: one that cannot be becomes a `MalformedItem` event and the
 /// others are stored as usual. Only arrays that are not arrays spoil the whole notification.
-enum Notification {
+enum NotificationArrays {
     static func events(in notification: Fields, origin: EventOrigin) throws(DecodeError) -> [Event] {
         let contacts = ContactDirectory(try notification.elements("contacts") ?? [])
         var events: [Event] = []
