@@ -424,8 +424,7 @@ extension HandlerInvocation {
     init(_ claim: Claim, handler: HandlerConfig, stateDir: String) {
         self.init(
             tenant: claim.tenant, handler: handler, eventID: claim.eventID, eventType: claim.eventType,
-            eventJSON: claim.json, attempt: claim.attempt,
-            stateDirectory: Self.stateDirectory(forTenant: claim.tenant, under: stateDir))
+            eventJSON: claim.json, attempt: claim.attempt, stateDir: stateDir)
     }
 }
 

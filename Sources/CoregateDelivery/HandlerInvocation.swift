@@ -27,6 +27,16 @@ public struct HandlerInvocation: Sendable, Equatable {
         self.stateDirectory = stateDirectory
     }
 
+    /// The service's way: the tenant's folder under `stateDir`, the service's `state_dir`.
+    public init(
+        tenant: String, handler: HandlerConfig, eventID: String, eventType: String, eventJSON: [UInt8],
+        attempt: Int, stateDir: String
+    ) {
+        self.init(
+            tenant: tenant, handler: handler, eventID: eventID, eventType: eventType, eventJSON: eventJSON,
+            attempt: attempt, stateDirectory: Self.stateDirectory(forTenant: tenant, under: stateDir))
+    }
+
     /// What the handler reads on stdin: the event and a newline, then end of input.
     public var standardInput: [UInt8] {
         eventJSON + [UInt8(ascii: "\n")]

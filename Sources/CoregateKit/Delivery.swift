@@ -77,8 +77,7 @@ struct Delivery: Sendable {
                 let line = event.jsonLine()
                 let invocation = HandlerInvocation(
                     tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
-                    eventJSON: line, attempt: 1,
-                    stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: global.stateDir))
+                    eventJSON: line, attempt: 1, stateDir: global.stateDir)
                 let result = await runner.run(invocation)
                 dispatcher.releaseDirect(tenant: tenant.id)
                 if case .gatewayShortOf(let reason) = result.outcome {

@@ -49,7 +49,7 @@ public struct HandlerTrial: Sendable {
     ) async -> HandlerResult {
         let invocation = HandlerInvocation(
             tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
-            attempt: attempt, stateDirectory: HandlerInvocation.stateDirectory(forTenant: tenant.id, under: stateDir))
+            attempt: attempt, stateDir: stateDir)
         let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
         return await HandlerRunner(logger: logger).run(invocation)
     }
