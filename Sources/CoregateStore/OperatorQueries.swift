@@ -63,7 +63,8 @@ public struct TenantStats: Sendable, Equatable {
 
 extension Store {
     /// Events, newest first. `state` keeps events with at least one delivery in that state;
-    /// `typeGlob` is matched with SQLite's GLOB (`message.*`, case-sensitive).
+    /// `typeGlob` is a handler-style glob (`EventTypePattern`), matched with SQLite's GLOB, which
+    /// means the same on the characters such a glob may hold.
     ///
     /// Walks events from the newest until `limit` match: quick for recent or common states, a
     /// scan of the table when few rows match (fine for an operator's command, not for a hot path).

@@ -35,7 +35,7 @@ struct HandlerTableParser {
             return table.value("events") == nil ? ["*"] : nil
         }
         var valid = true
-        for (glob, path) in globs where glob.isEmpty || !glob.utf8.allSatisfy(Self.isGlobByte) {
+        for (glob, path) in globs where EventTypePattern(validating: glob) == nil {
             table.log.error("`\(path)`: \"\(glob)\" is not an event type glob such as \"message.*\" or \"status.read\"", at: path)
             valid = false
         }
@@ -43,10 +43,6 @@ struct HandlerTableParser {
     }
 
     /// Event types are lowercase words joined by dots; `*` is the only wildcard.
-    private static func isGlobByte(_ byte: UInt8) -> Bool {
-        ASCII.isLowercaseLetter(byte) || ASCII.isDigit(byte) || "._-*".utf8.contains(byte)
-    }
-
     private func parseCommand(_ table: TableReader) -> [String]? {
         let path = table.keyPath("command")
         guard let arguments = table.strings("command", required: true) else { return nil }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoregateKit
 import CoregateStore
+import CoregateTenants
 import CoregateWhatsApp
 import Foundation
 
@@ -19,6 +20,12 @@ extension Coregate {
             var state: DeliveryState?
             @Option(help: "Only event types matching this glob, such as 'message.*'.") var type: String?
             @Option(help: "At most this many events.") var limit: Int = 50
+
+            func validate() throws {
+                if let type, EventTypePattern(validating: type) == nil {
+                    throw ValidationError("--type \(type): a glob of a-z, 0-9, '.', '_', '-' and '*', as in a handler's events")
+                }
+            }
 
             func run() async throws {
                 let store = try options.openStore()

@@ -247,3 +247,20 @@ def test_sigterm_lets_running_handlers_finish_and_leaves_the_rest_queued(workdir
     pending = cli("events", "--state", "pending", tenants_dir=tenants, state_dir=workdir / "state").stdout
     assert len(started) + pending.count("wamid.term-") == 4, (started, pending)
     assert pending.count("wamid.term-") >= 1
+
+
+def test_events_type_takes_the_handlers_glob_dialect_and_refuses_others(workdir, tenants, start):
+    out = workdir / "delivered.txt"
+    handler = handler_script(workdir, "record.sh", RECORD.format(out=out))
+    write_tenant(tenants, "acme", tenant_with(handler))
+    gw = start()
+    assert gw.post("/webhooks/acme", onprem_text("wamid.typed"))[0] == 200
+    config = {"tenants_dir": tenants, "state_dir": workdir / "state"}
+
+    listed = cli("events", "--type", "message.*", **config).stdout
+    assert event_id("wamid.typed") in listed
+    assert event_id("wamid.typed") not in cli("events", "--type", "status.*", **config).stdout
+    # SQLite's GLOB would take these; a handler's `events` would not, so neither does --type.
+    for foreign in ("message.te?t", "message.[t]ext", "Message.*"):
+        refused = cli("events", "--type", foreign, check=False, **config)
+        assert refused.returncode != 0 and "a glob of a-z" in refused.stderr, (foreign, refused.stderr)

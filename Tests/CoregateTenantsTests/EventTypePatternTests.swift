@@ -1,4 +1,3 @@
-import CoregateDelivery
 import CoregateTenants
 import Testing
 

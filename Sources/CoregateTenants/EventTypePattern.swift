@@ -1,14 +1,24 @@
-import CoregateTenants
-
 /// One glob from a handler's `events` list, such as `message.*`, `status.read`, `*` or `error`.
 ///
 /// `*` stands for any run of characters, dots included, so `*` takes every event and
 /// `message.*` every message (but not a bare `message`). Every other character stands for itself.
+/// A glob is made of `a-z`, `0-9`, `.`, `_`, `-` and `*`: on those SQLite's `GLOB` means the same,
+/// so `coregate events --type` filters in the store with the handlers' own dialect.
 public struct EventTypePattern: Sendable, Hashable, CustomStringConvertible {
     public let glob: String
 
     public init(_ glob: String) {
         self.glob = glob
+    }
+
+    /// nil when `glob` is empty or has a character outside the dialect.
+    public init?(validating glob: String) {
+        guard !glob.isEmpty, glob.utf8.allSatisfy(Self.isGlobByte) else { return nil }
+        self.init(glob)
+    }
+
+    private static func isGlobByte(_ byte: UInt8) -> Bool {
+        ASCII.isLowercaseLetter(byte) || ASCII.isDigit(byte) || "._-*".utf8.contains(byte)
     }
 
     public var description: String { glob }
