@@ -26,7 +26,10 @@ let package = Package(
             "CSystemd",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // One JSON string escaper for the answer, the event and the test webhook alike.
+        .target(name: "CoregateJSON"),
         .target(name: "CoregateHTTP", dependencies: [
+            "CoregateJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -42,6 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "CoregateWhatsApp", dependencies: [
+            "CoregateJSON",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "CoregateStore", dependencies: [
@@ -55,7 +59,7 @@ let package = Package(
         ]),
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
-            "CoregateStore", "CoregateDelivery",
+            "CoregateStore", "CoregateDelivery", "CoregateJSON",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

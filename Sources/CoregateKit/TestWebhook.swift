@@ -1,3 +1,4 @@
+import CoregateJSON
 import CoregateTenants
 import Foundation
 
@@ -65,7 +66,7 @@ public struct TestWebhook: Sendable {
 
     /// A `messages` change's value: the Cloud API's own two members, then the items.
     private static func messagesValue(_ members: String, phoneNumberID: String) -> String {
-        let metadata = #"{"display_phone_number":"15550100200","phone_number_id":\#(quoted(phoneNumberID))}"#
+        let metadata = #"{"display_phone_number":"15550100200","phone_number_id":\#(JSONString.quoted(phoneNumberID))}"#
         return #"{"messaging_product":"whatsapp","metadata":\#(metadata),\#(members)}"#
     }
 
@@ -80,11 +81,6 @@ public struct TestWebhook: Sendable {
         return String((0..<24).map { _ in alphabet.randomElement()! })
     }
 
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 /// The test customer, known by a phone number or, since 2026, only by a username.
@@ -127,7 +123,7 @@ private struct TestItem {
     func message(kind: String) -> String {
         let content: String = switch kind {
         case "text":
-            #"{"body":\#(TestWebhook.quoted(text))}"#
+            #"{"body":\#(JSONString.quoted(text))}"#
         case "image":
             media(#""mime_type":"image/jpeg","caption":"The hinge cracked on day two, photo attached""#)
         case "document":
@@ -173,7 +169,7 @@ private struct TestItem {
     }
 
     private func error(code: Int, title: String, details: String) -> String {
-        let title = TestWebhook.quoted(title), details = TestWebhook.quoted(details)
+        let title = JSONString.quoted(title), details = JSONString.quoted(details)
         return cloud
             ? #"{"code":\#(code),"title":\#(title),"message":\#(title),"error_data":{"details":\#(details)}}"#
             : #"{"code":\#(code),"title":\#(title),"details":\#(details)}"#

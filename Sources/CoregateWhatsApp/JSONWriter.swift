@@ -1,6 +1,6 @@
-/// Writes JSON text on one line: no whitespace, non-ASCII as plain UTF-8, and only `"`, `\` and
-/// control characters escaped, so a newline inside a message can never end a handler's line.
-/// `/` is not escaped (Foundation's writer does, which only makes ids harder to read).
+import CoregateJSON
+
+/// Writes JSON text on one line, with no whitespace; strings as `JSONString` writes them.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
 
@@ -35,41 +35,10 @@ struct JSONWriter {
     }
 
     private mutating func write(string: String) {
-        var string = string
-        string.withUTF8 { utf8 in
-            bytes.append(UInt8(ascii: "\""))
-            // Nearly every string needs no escape at all: copy it whole.
-            if !utf8.contains(where: Self.needsEscape) {
-                bytes.append(contentsOf: utf8)
-            } else {
-                for byte in utf8 { writeEscaping(byte) }
-            }
-            bytes.append(UInt8(ascii: "\""))
-        }
-    }
-
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-    }
-
-    private mutating func writeEscaping(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): append("\\\"")
-        case UInt8(ascii: "\\"): append("\\\\")
-        case UInt8(ascii: "\n"): append("\\n")
-        case UInt8(ascii: "\r"): append("\\r")
-        case UInt8(ascii: "\t"): append("\\t")
-        case ..<0x20:
-            append("\\u00")
-            bytes.append(Self.hexDigits[Int(byte >> 4)])
-            bytes.append(Self.hexDigits[Int(byte & 0x0F)])
-        default: bytes.append(byte)
-        }
+        JSONString.append(string, to: &bytes)
     }
 
     private mutating func append(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
