@@ -84,14 +84,17 @@ final class Gateway: Sendable {
         _ body: ByteBuffer, _ head: VerifiedHead, verifier: Verifier, tenant: Tenant, tenants: [Tenant],
         active: ActiveConfiguration, logger: Logger
     ) async -> Answer {
-        let bytes = Array(buffer: body)
-        if case .failure(let rejection) = verifier.verifyBody(head, body: bytes) {
-            return rejected(rejection, tenant: tenant, logger: logger)
+        let verified: VerifiedRequest
+        switch verifier.verifyBody(head, body: Array(buffer: body)) {
+        case .success(let request): verified = request
+        case .failure(let rejection): return rejected(rejection, tenant: tenant, logger: logger)
         }
 
+        // The decoder reads the verified request's body: no path reaches it with an unchecked one.
         let events: [Event]
         do {
-            events = try WebhookDecoder.decode(bytes, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+            events = try WebhookDecoder.decode(
+                verified.request.body, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
         } catch {
             logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
             return .error(.badRequest, error.message)
