@@ -8,10 +8,12 @@ import Synchronization
 /// (events stored, runs finished, claims made, time passed) and carries out what it decides
 /// (claim deliveries, start handlers, wake direct requests).
 ///
-/// One loop owns every queue write after ingest: each round is at most one store transaction,
+/// Every queue write after ingest is a *round*, at most one store transaction,
 /// ``Store/settle(_:claims:now:)``, which records every run that finished since the last round
-/// and claims deliveries for every slot the scheduler reserved. Nothing due and nothing finished
-/// means no transaction at all; the loop sleeps until it is rung or a retry falls due.
+/// and claims deliveries for every slot the scheduler reserved. Rounds run one at a time on
+/// whichever thread pumps (``pump(onHandlerThread:)``): usually the handler thread whose run just
+/// ended, otherwise the dispatcher's own thread, which sleeps until it is rung or a retry falls
+/// due. Nothing due and nothing finished means no transaction at all.
 ///
 /// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:timeout:)``).
 public final class Dispatcher: Sendable {
