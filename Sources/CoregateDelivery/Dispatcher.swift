@@ -44,6 +44,9 @@ public final class Dispatcher: Sendable {
         var cancelled = false
         /// After a failed transaction, no round writes before this.
         var storeRetryAt = ContinuousClock.now
+        /// When the dispatcher's thread wakes by itself; a round on another thread that brings a
+        /// retry due earlier rings it.
+        var dispatcherWakesAt = Date.distantFuture
         var directWaiters: [SlotScheduler.WaiterID: CheckedContinuation<Bool, Never>] = [:]
         var nextWaiter: SlotScheduler.WaiterID = 0
         /// Direct requests granted, or given up, before their continuation was registered.
@@ -259,7 +262,13 @@ extension Dispatcher {
                 resume(granted)
                 return (finished, claims)
             }
-            if finished.isEmpty && claims.isEmpty { return true }
+            if finished.isEmpty && claims.isEmpty {
+                let retryComesFirst = state.withLock { state in
+                    state.scheduler.nextDue.map { $0 < state.dispatcherWakesAt } ?? false
+                }
+                if retryComesFirst { doorbell.ring() }
+                return true
+            }
             for claim in settle(finished, claims: claims) {
                 start(claim, onThisThread: keepOne)
                 keepOne = false
@@ -311,7 +320,9 @@ extension Dispatcher {
         var timeout = untilSync
         if let nextDue { timeout = min(timeout, .milliseconds(max(0, Int64(nextDue.timeIntervalSinceNow * 1000) + 1))) }
         if unrecorded { timeout = min(timeout, storeRetryAt - .now) }
-        doorbell.wait(timeout: max(.zero, timeout))
+        timeout = max(.zero, timeout)
+        state.withLock { $0.dispatcherWakesAt = Date() + timeout.timeInterval }
+        doorbell.wait(timeout: timeout)
         let now = Date()
         state.withLock { state in resume(state.granted(state.scheduler.timePassed(now: now))) }
     }
