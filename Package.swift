@@ -70,7 +70,9 @@ let package = Package(
             "CoregateKit", "CoregateStore", "CoregateWhatsApp", "CoregateDelivery", "CoregateHTTP", "CoregateTenants",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "CoregateTenantsTests", dependencies: ["CoregateTenants"],
+        .testTarget(name: "CoregateTenantsTests", dependencies: [
+                        "CoregateTenants", .product(name: "TOMLKit", package: "TOMLKit"),
+                    ],
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateWhatsAppTests", dependencies: ["CoregateWhatsApp"],
                     resources: [.copy("Resources")]),
@@ -83,6 +85,11 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
+        .testTarget(name: "CoregateKitTests", dependencies: [
+            "CoregateKit", "CoregateTenants", "CoregateWhatsApp",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [
             "CoregateDelivery", "CoregateTenants", "CoregateStore",
             .product(name: "Logging", package: "swift-log"),

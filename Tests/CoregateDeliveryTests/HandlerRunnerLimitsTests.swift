@@ -121,15 +121,19 @@ struct HandlerRunnerLimitsTests {
     func cancellation() async throws {
         let sandbox = try HandlerSandbox()
         let marker = uniqueMarker()
+        let started = sandbox.folder + "/grandchild-started"
+        // The grandchild itself announces that it runs, so the cancel cannot come before there is
+        // a group to stop (which would let the survivor check pass without testing anything).
         let handler = try sandbox.file("hang.sh", """
             #!/bin/sh
-            perl -e 'sleep 300' \(marker) &
+            perl -e 'open(my $f, ">", $ARGV[0]); close($f); sleep 300' \(started) \(marker) &
             sleep 301
             """)
         let runner = sandbox.runner(terminationGrace: .seconds(5))
         let invocation = sandbox.invocation([handler], timeout: .seconds(60))
         let run = Task { await runner.run(invocation) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await waitForFile(started)
+        #expect(livingProcesses(withArgument: marker).count == 1, "the grandchild runs before the cancel")
         run.cancel()
         let result = await run.value
         #expect(result.outcome == .signaled(signal: SIGTERM))

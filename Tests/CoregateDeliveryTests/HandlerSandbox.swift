@@ -67,7 +67,7 @@ func survivingProcesses(withArgument marker: String) async -> [String] {
     return survivors
 }
 
-private func livingProcesses(withArgument marker: String) -> [String] {
+func livingProcesses(withArgument marker: String) -> [String] {
     let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { $0.allSatisfy(\.isNumber) } ?? []
     return pids.filter { pid in
         guard let commandLine = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
@@ -76,4 +76,20 @@ private func livingProcesses(withArgument marker: String) -> [String] {
         else { return false }
         return !status.contains("State:\tZ")
     }
+}
+
+/// Returns once `path` exists: a handler creates such a file to say it got somewhere. Polls, since
+/// the file is written by another process; the deadline only keeps a broken handler from hanging
+/// the run, and is far beyond any machine's spawn time.
+func waitForFile(_ path: String, deadline: Duration = .seconds(60)) async throws {
+    let clock = ContinuousClock()
+    let giveUp = clock.now + deadline
+    while !FileManager.default.fileExists(atPath: path) {
+        guard clock.now < giveUp else { throw FileNeverAppeared(path: path) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+struct FileNeverAppeared: Error {
+    let path: String
 }

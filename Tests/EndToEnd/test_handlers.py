@@ -152,7 +152,8 @@ def test_direct_mode_answers_200_only_when_every_handler_succeeds(workdir, tenan
 
 
 def test_direct_mode_past_the_bound_waits_then_answers_503(workdir, tenants, start):
-    handler = handler_script(workdir, "hold.sh", "read -r e\nsleep 3\n")
+    holding = workdir / "holding"
+    handler = handler_script(workdir, "hold.sh", f"read -r e\ntouch {holding}\nsleep 3\n")
     config = workdir / "conf" / "coregate.toml"
     config.write_text('direct_wait = "500ms"\n')
     write_tenant(tenants, "acme", tenant(handler, mode="direct", concurrency=1))
@@ -161,7 +162,8 @@ def test_direct_mode_past_the_bound_waits_then_answers_503(workdir, tenants, sta
     first = {}
     t = threading.Thread(target=lambda: first.update(status=gw.post("/webhooks/acme", onprem_text("wamid.hold1"))[0]))
     t.start()
-    time.sleep(0.5)
+    # The second request must find the only slot taken; after a fixed sleep it might not be yet.
+    wait_until(holding.exists, what="the first handler holding the slot")
     began = time.monotonic()
     status, body, _ = gw.post("/webhooks/acme", onprem_text("wamid.hold2"))
     waited = time.monotonic() - began

@@ -91,9 +91,11 @@ def test_five_redeliveries_give_one_delivery(workdir, tenants, start):
     answers = [json.loads(gw.post("/webhooks/acme", body)[1]) for _ in range(5)]
     assert [a["stored"] for a in answers] == [1, 0, 0, 0, 0]
     assert [a["duplicates"] for a in answers] == [0, 1, 1, 1, 1]
-    wait_until(lambda: lines(out), what="the delivery")
-    time.sleep(1)
-    assert lines(out) == [event_id("wamid.redelivered") + " 1"]
+    # A later message from the same contact is delivered only after everything queued before it
+    # for that contact, so once it has arrived a second delivery of the first would be in the file.
+    assert gw.post("/webhooks/acme", onprem_text("wamid.after-the-redeliveries"))[0] == 200
+    wait_until(lambda: event_id("wamid.after-the-redeliveries") + " 1" in lines(out), what="the later message")
+    assert lines(out) == [event_id("wamid.redelivered") + " 1", event_id("wamid.after-the-redeliveries") + " 1"]
 
 
 def test_per_contact_order_holds_with_concurrency_4(workdir, tenants, start):
@@ -130,6 +132,13 @@ def test_retries_back_off_then_dead_letter_then_replay_delivers(workdir, tenants
         'echo "backend down" >&2\nexit 1\n'
     ))
     write_tenant(tenants, "acme", tenant_with(handler, max_attempts=4, backoff=("300ms", "5s")))
+    # A second tenant whose one retry comes due later than any retry acme's backoff could schedule
+    # (at most 300ms·2^3 = 2.4s after the last attempt; this one waits at least 2.5s).
+    later = workdir / "later.txt"
+    retries_once = handler_script(workdir, "retries-once.sh", (
+        f'echo "$COREGATE_ATTEMPT" >> {later}\n[ "$COREGATE_ATTEMPT" = 1 ] && exit 1\nexit 0\n'
+    ))
+    write_tenant(tenants, "later", tenant_with(retries_once, backoff=("5s", "5s")))
     gw = start()
     assert gw.post("/webhooks/acme", onprem_text("wamid.flaky"))[0] == 200
     wait_until(lambda: len(lines(out)) == 4, timeout=30, what="four attempts")
@@ -146,7 +155,10 @@ def test_retries_back_off_then_dead_letter_then_replay_delivers(workdir, tenants
     dead = wait_until(lambda: "wamid.flaky" in cli("events", "--state", "dead", **config).stdout and
                       cli("events", "--state", "dead", **config).stdout, what="the dead letter")
     assert "h=dead" in dead
-    time.sleep(1.5)
+    # Once the dispatcher has run the other tenant's retry, a retry of the dead letter, had one
+    # been scheduled, would have run too.
+    assert gw.post("/webhooks/later", onprem_text("wamid.later"))[0] == 200
+    wait_until(lambda: lines(later) == ["1", "2"], timeout=30, what="the other tenant's retry")
     assert len(lines(out)) == 4, "a dead letter is never retried by itself"
 
     fixed.touch()
