@@ -74,6 +74,7 @@ let package = Package(
                         "CoregateTenants", .product(name: "TOMLKit", package: "TOMLKit"),
                     ],
                     resources: [.copy("Resources")]),
+        .testTarget(name: "CoregateJSONTests", dependencies: ["CoregateJSON"]),
         .testTarget(name: "CoregateWhatsAppTests", dependencies: ["CoregateWhatsApp"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
