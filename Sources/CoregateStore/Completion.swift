@@ -113,7 +113,7 @@ extension Store {
     /// caller's own, never the cooperative pool or an event loop.
     public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
-        return try pool.write { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
+        return try writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     private static func settle(

@@ -43,6 +43,7 @@ public final class Store: Sendable {
 
     let pool: DatabasePool
     let backlogCounts: BacklogCounts
+    private let powerLossSafe: Bool
     private let eventWriter: EventWriter
 
     /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it. It blocks, up to
@@ -65,10 +66,18 @@ public final class Store: Sendable {
 
         self.pool = pool
         self.backlogCounts = backlogCounts
+        self.powerLossSafe = options.powerLossSafe
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try await pool.write { db in
-                let (results, queued) = try EventInsertion.insert(requests, into: db, now: Date())
-                backlogCounts.add(queued)
+            try await pool.writeWithoutTransaction { db in
+                // FULL even if a write without fsync failed before it could set it back.
+                if options.powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
+                var results: [EnqueueResult] = []
+                try db.inTransaction {
+                    let inserted = try EventInsertion.insert(requests, into: db, now: Date())
+                    backlogCounts.add(inserted.queued)
+                    results = inserted.results
+                    return .commit
+                }
                 return results
             }
         }
@@ -119,6 +128,25 @@ public final class Store: Sendable {
 
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.write(updates)
+    }
+
+    /// A transaction whose loss in a power cut breaks no promise, so it need not wait for an fsync:
+    /// the dispatcher's records and claims (a lost one means a delivery runs again, as after any
+    /// crash) and direct mode's memory of successes. With `synchronous = NORMAL` its commit is
+    /// in the WAL without an fsync; the next `FULL` commit (an ingest, which answers `200` only
+    /// after it) fsyncs the WAL, this commit included, since the WAL is written in order.
+    func writeWithoutFsync<T>(_ updates: (Database) throws -> T) throws -> T {
+        guard powerLossSafe else { return try pool.write(updates) }
+        return try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            var result: T?
+            try db.inTransaction {
+                result = try updates(db)
+                return .commit
+            }
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return result!
+        }
     }
 
     /// Reads the backlog counts afresh: after this process's operator writes, and now and then in

@@ -86,4 +86,16 @@ struct SettleTests {
         try await store.refreshBacklogCounts()
         #expect(store.backlog(tenant: "acme") == 3 - claims.count, "the deltas agree with a recount")
     }
+
+    @Test("with power_loss_safe, settling skips the fsync and leaves ingest's commits at FULL")
+    func settleLeavesIngestDurable() async throws {
+        let directory = TemporaryDirectory()
+        let store = try Store(directory: directory.path, options: Store.Options(powerLossSafe: true))
+        _ = try await store.enqueue([makeEvent("e1")])
+        let claim = try #require(try store.settleBlocking([], claims: ["acme": 1]).claims["acme"]?.claims.first)
+        _ = try store.settleBlocking([.attempted(claim, report(.succeeded), .done)], claims: [:])
+        // 2 is FULL: the writer connection is back where every 200 needs it.
+        #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try await store.deliveryState(eventID: "e1") == .done)
+    }
 }
