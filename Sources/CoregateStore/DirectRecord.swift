@@ -41,7 +41,7 @@ extension Store {
     public func recordDirectSuccesses(_ successes: [DirectSuccess], now: Date = Date()) async throws {
         guard !successes.isEmpty else { return }
         let now = now.storeMilliseconds
-        try await write { db in
+        try await writeWithoutFsync { db in
             for success in successes {
                 try Self.recordDirectSuccess(db, success, now: now)
             }

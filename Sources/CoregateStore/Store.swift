@@ -136,17 +136,24 @@ public final class Store: Sendable {
     /// in the WAL without an fsync; the next `FULL` commit (an ingest, which answers `200` only
     /// after it) fsyncs the WAL, this commit included, since the WAL is written in order.
     func writeWithoutFsync<T>(_ updates: (Database) throws -> T) throws -> T {
-        guard powerLossSafe else { return try pool.write(updates) }
-        return try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            var result: T?
-            try db.inTransaction {
-                result = try updates(db)
-                return .commit
-            }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            return result!
+        try pool.writeWithoutTransaction { try Self.withoutFsync($0, powerLossSafe: powerLossSafe, updates) }
+    }
+
+    /// ``writeWithoutFsync(_:)`` from async code.
+    func writeWithoutFsync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let powerLossSafe = powerLossSafe
+        return try await pool.writeWithoutTransaction { try Self.withoutFsync($0, powerLossSafe: powerLossSafe, updates) }
+    }
+
+    private static func withoutFsync<T>(_ db: Database, powerLossSafe: Bool, _ updates: (Database) throws -> T) throws -> T {
+        if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        var result: T?
+        try db.inTransaction {
+            result = try updates(db)
+            return .commit
         }
+        if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return result!
     }
 
     /// Reads the backlog counts afresh: after this process's operator writes, and now and then in
