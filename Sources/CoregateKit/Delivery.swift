@@ -59,6 +59,8 @@ struct Delivery: Sendable {
         let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let succeededBefore = await directSucceeded(events, logger: logger)
         var succeeded: [Store.DirectSuccess] = []
+        // Also when the request ends early (no slot, a shortage): what succeeded is not run again.
+        defer { remember(succeeded, logger: logger) }
         var failures = 0
         for event in events {
             guard let tenant = owners[event.tenant] else { continue }
@@ -99,7 +101,6 @@ struct Delivery: Sendable {
                 }
             }
         }
-        remember(succeeded, logger: logger)
         for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
         return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
     }
