@@ -67,6 +67,13 @@ public final class Dispatcher: Sendable {
                 total: configuration.global.concurrency, concurrency: tenants.mapValues(\.delivery.concurrency))
         }
 
+        /// Returns reserved slots unclaimed; their tenants wait until `until` (nil: new work).
+        mutating func giveBack(_ claims: [String: Int], until: Date?) -> [CheckedContinuation<Bool, Never>] {
+            claims.flatMap { tenant, count in
+                granted(scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: until))
+            }
+        }
+
         /// Hands each granted direct request its continuation, to resume outside the lock.
         mutating func granted(_ decisions: SlotScheduler.Decisions) -> [CheckedContinuation<Bool, Never>] {
             decisions.directGranted.compactMap { waiter in
@@ -254,9 +261,7 @@ extension Dispatcher {
                 }
                 var claims = state.scheduler.takeClaims()
                 if state.stopping {
-                    for (tenant, count) in claims {
-                        granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: nil))
-                    }
+                    granted += state.giveBack(claims, until: nil)
                     claims = [:]
                 }
                 resume(granted)
@@ -288,11 +293,7 @@ extension Dispatcher {
             state.withLock { state in
                 state.finished = finished + state.finished
                 state.storeRetryAt = .now + .seconds(Self.shortagePause)
-                var granted: [CheckedContinuation<Bool, Never>] = []
-                for (tenant, count) in claims {
-                    granted += state.granted(state.scheduler.claimed(tenant: tenant, reserved: count, got: 0, nextDue: retryAt))
-                }
-                resume(granted)
+                resume(state.giveBack(claims, until: retryAt))
             }
             return []
         }

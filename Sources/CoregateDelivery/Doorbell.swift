@@ -1,3 +1,4 @@
+import CoregateStore
 import Dispatch
 import Synchronization
 
@@ -17,9 +18,7 @@ final class Doorbell: Sendable {
     /// Blocks the calling thread until rung (or rung since the last wait), or for `timeout`.
     /// For the dispatcher's own thread only.
     func wait(timeout: Duration) {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        _ = semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: nanoseconds)))
+        _ = semaphore.wait(timeout: .now() + timeout.timeInterval)
         rung.store(false, ordering: .releasing)
     }
 }

@@ -105,7 +105,7 @@ extension Store {
     public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let backlogCounts = backlogCounts
-        return try await write { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
+        return try await writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
