@@ -10,7 +10,9 @@ APT_PACKAGES := libsqlite3-dev libsystemd-dev libssl-dev pkg-config systemd curl
 # The interpreters of the example handlers in handlers/ (sh, Python, Perl, Node.js, Ruby; curl for forward.sh),
 # and what the systemd test boots systemd in namespaces with: unshare, nsenter, setpriv (util-linux), script (bsdutils).
 EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
-TEST_APT_PACKAGES := python3-pip util-linux bsdutils $(EXAMPLE_APT_PACKAGES)
+# postgresql: the store suites and the two-node tests run against a private server of their own
+# (Tests/PostgreSQL/with-server.sh: initdb in a temporary folder, never the system's service).
+TEST_APT_PACKAGES := python3-pip util-linux bsdutils postgresql $(EXAMPLE_APT_PACKAGES)
 # The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
 # no system service is used, started or stopped.
 BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
@@ -33,6 +35,11 @@ deps:
 	fi
 
 test-deps:
+	@# Debian's postgresql package would create and start a cluster of its own; the tests need none.
+	@if ! dpkg -s postgresql >/dev/null 2>&1 && [ ! -e /etc/postgresql-common/createcluster.conf ]; then \
+		$(SUDO) mkdir -p /etc/postgresql-common && \
+		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null; \
+	fi
 	@$(MAKE) --no-print-directory deps EXTRA_APT="$(TEST_APT_PACKAGES)"
 	@$(PYTHON) -c 'import pytest, jsonschema' 2>/dev/null \
 		|| $(PYTHON) -m pip install -q pytest jsonschema \
@@ -46,8 +53,10 @@ run: build
 	mkdir -p var
 	$(BIN) serve --tenants-dir tenants --state-dir var --listen 127.0.0.1:8080
 
-# One build serves every suite: the Swift unit tests and the end-to-end tests of the real binary.
-test: test-deps build unit e2e
+# One build serves every suite: the Swift unit tests and the end-to-end tests of the real binary,
+# both beside one private PostgreSQL server, which is stopped and removed at the end.
+test: test-deps build
+	COREGATE_REQUIRE_POSTGRESQL=1 Tests/PostgreSQL/with-server.sh $(MAKE) --no-print-directory unit e2e
 
 unit:
 	$(SWIFT) test --skip-build

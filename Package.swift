@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
@@ -48,8 +49,13 @@ let package = Package(
             "CoregateJSON", "CoregateTenants",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // One interface, two stores: SQLite (GRDB) for one box, PostgreSQL for several nodes.
         .target(name: "CoregateStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // posix_spawn with the options a handler needs, callable from any thread, and pidfd_open.
         .target(name: "CSpawn"),
@@ -85,7 +91,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
+        .testTarget(name: "CoregateStoreTests", dependencies: [
+            "CoregateStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CoregateKitTests", dependencies: [
             "CoregateKit", "CoregateTenants", "CoregateWhatsApp",
             .product(name: "Logging", package: "swift-log"),

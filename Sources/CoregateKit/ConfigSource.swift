@@ -32,7 +32,7 @@ public struct ConfigSource: Sendable {
     }
 
     public func loadGlobal() -> (global: GlobalConfig, problems: [ConfigProblem]) {
-        ConfigLoader.loadGlobal(globalFile: globalFile, overrides: overrides)
+        ConfigLoader.loadGlobal(globalFile: globalFile, overrides: overrides, environment: ProcessInfo.processInfo.environment)
     }
 
     /// Everything `serve` runs on, TLS context included; `check` loads this too, so a certificate

@@ -44,13 +44,14 @@ public enum Serve {
 
         let store: any Store
         do {
-            store = try await StoreSetup.open(configuration.global)
+            store = try await StoreSetup.open(configuration.global, lease: StoreSetup.lease(for: configuration), logger: logger)
             let interrupted = try await store.recoverInterruptedDeliveries()
             if interrupted > 0 {
                 logger.warning("deliveries cut short by the last stop will run again", metadata: ["deliveries": "\(interrupted)"])
             }
         } catch {
-            logger.critical("cannot open the store", metadata: ["state_dir": "\(configuration.global.stateDir)", "error": "\(error)"])
+            let place = configuration.global.store.map { "\($0)" } ?? configuration.global.stateDir
+            logger.critical("cannot open the store", metadata: ["store": "\(place)", "error": "\(error)"])
             return 1
         }
 

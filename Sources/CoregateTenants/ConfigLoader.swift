@@ -16,7 +16,8 @@ public enum ConfigLoader {
         openFileLimit: Int? = nil, loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (configuration: Configuration?, problems: [ConfigProblem]) {
         let (global, globalProblems) = loadGlobal(
-            globalFile: globalFile, overrides: overrides, openFileLimit: openFileLimit, loadTLS: loadTLS)
+            globalFile: globalFile, overrides: overrides, environment: environment, openFileLimit: openFileLimit,
+            loadTLS: loadTLS)
         let (tenants, tenantProblems) = loadTenants(
             in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil)
         let problems = globalProblems + tenantProblems
@@ -28,14 +29,14 @@ public enum ConfigLoader {
     /// so a broken tenant file never keeps an operator from looking at the queue; they pass no
     /// `openFileLimit`, as they serve no connections.
     public static func loadGlobal(
-        globalFile: String?, overrides: ConfigOverrides, openFileLimit: Int? = nil,
+        globalFile: String?, overrides: ConfigOverrides, environment: [String: String], openFileLimit: Int? = nil,
         loadTLS: (GlobalConfig) -> [KeyedProblem] = { _ in [] }
     ) -> (global: GlobalConfig, problems: [ConfigProblem]) {
         var global = GlobalConfig()
         var problems: [ConfigProblem] = []
         var globalLog: ProblemLog?
         if let globalFile {
-            let (config, log) = GlobalFileParser.parse(file: globalFile)
+            let (config, log) = GlobalFileParser.parse(file: globalFile, environment: environment)
             global = config
             globalLog = log
             problems += log.problems

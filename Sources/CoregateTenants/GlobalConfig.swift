@@ -4,6 +4,11 @@ import Foundation
 public struct GlobalConfig: Sendable, Equatable {
     public var tenantsDir: String = "/etc/coregate/tenants"
     public var stateDir: String = "/var/lib/coregate"
+    /// `store`: the PostgreSQL database that several nodes share as their queue (SPEC §11); nil,
+    /// the default, keeps the queue in the SQLite file under `state_dir`.
+    public var store: PostgresAddress?
+    /// `store_password`, resolved; nil lets the server decide (trust, peer).
+    public var storePassword: Secret?
     /// `HOST:PORT`; used only when systemd passes no sockets.
     public var listen: [String] = []
     public var tlsCert: String?

@@ -13,7 +13,7 @@ enum GlobalFileParser {
     static let commandLine = "command line"
 
     /// The settings the file makes, over the defaults; values with problems keep their defaults.
-    static func parse(file: String) -> (config: GlobalConfig, log: ProblemLog) {
+    static func parse(file: String, environment: [String: String]) -> (config: GlobalConfig, log: ProblemLog) {
         let folder = FilePaths.folder(of: FilePaths.absolute(file))
         var config = GlobalConfig()
         config.tenantsDir = folder + "/tenants"
@@ -22,6 +22,17 @@ enum GlobalFileParser {
 
         if let dir = root.string("tenants_dir") { config.tenantsDir = FilePaths.absolute(dir, against: folder) }
         if let dir = root.string("state_dir") { config.stateDir = FilePaths.absolute(dir, against: folder) }
+        if let url = root.string("store", expected: "a PostgreSQL URL such as \"postgresql://coregate@db:5432/coregate\"") {
+            switch PostgresAddress.parse(url) {
+            case .success(let address): config.store = address
+            case .failure(let error): log.error("`store`: \(error.message)", at: root.keyPath("store"))
+            }
+        }
+        config.storePassword = root.secret(
+            "store_password", using: SecretResolver(environment: environment, configRoot: folder))
+        if config.storePassword != nil && config.store == nil && !log.problems.contains(where: { $0.keyPath == "store" }) {
+            log.error("`store_password` is set, but `store` names no PostgreSQL database", at: root.keyPath("store_password"))
+        }
         if let listen = root.strings("listen") {
             for (address, path) in listen {
                 if let problem = ListenAddress.problem(with: address) { log.error("`\(path)`: \(problem)", at: path) }

@@ -17,8 +17,10 @@ struct RecoveryTests {
         // When the service restarts on the same file, and recovers before dispatching
         let restarted = try await place.open()
         #expect(restarted.backlog(tenant: "acme") == 3)
-        let recovered = try await restarted.recoverInterruptedDeliveries()
-        let claims = try await restarted.claimAll()
+        // (later than any lease: a shared store takes back only deliveries whose lease ran out)
+        let later = Date().addingTimeInterval(3600)
+        let recovered = try await restarted.recoverInterruptedDeliveries(now: later)
+        let claims = try await restarted.claimAll(now: later)
 
         // Then both run again as attempt 2, the line still holds a2 back, and the cut attempt is on record
         #expect(recovered == 2)
