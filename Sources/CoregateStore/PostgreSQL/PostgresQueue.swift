@@ -10,7 +10,7 @@ extension PostgresStore {
     public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let lease = options.lease, logger = logger
-        let (result, finished) = try await transaction { connection in
+        let (result, finished) = try await transaction(bounded: false) { connection in
             try await Self.settle(connection, settlements, claims: claims, now: now.storeMilliseconds, lease: lease, logger: logger)
         }
         backlogCounts.add(finished.mapValues { -$0 })
@@ -186,7 +186,7 @@ extension PostgresStore {
 
     public func dueDates(tenants: [String]) async throws -> [String: Date] {
         let logger = logger
-        return try await transaction { connection in
+        return try await transaction(bounded: false) { connection in
             var dates: [String: Date] = [:]
             for tenant in tenants {
                 dates[tenant] = try await Self.nextDue(connection, tenant: tenant, leases: true, logger: logger)

@@ -146,22 +146,39 @@ public final class PostgresStore: Store {
     // MARK: Running queries
 
     /// Fails with ``StoreError/unavailable`` when `body` takes longer than `timeout`.
+    ///
+    /// `body` is then left to finish, not cancelled: a transaction cut short between its
+    /// statements could hand its connection back to the pool still inside it. An ingest left
+    /// so may still commit after its callers were answered `503`: the senders retry, and the
+    /// retry is a duplicate. At most one is left per timeout, since a caller waits that long.
     static func within<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
+        let work = Task { try await body() }
+        let race = TimeoutRace()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.timer.withLock { timer in
+                timer = Task {
+                    try? await Task.sleep(for: timeout)
+                    guard !Task.isCancelled, race.win() else { return }
+                    continuation.resume(throwing: StoreError.unavailable)
+                }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw StoreError.unavailable }
-            return value
+            Task {
+                let result = await work.result
+                race.timer.withLock { $0?.cancel() }
+                guard race.win() else { return }
+                continuation.resume(with: result)
+            }
         }
     }
 
-    /// One transaction, bounded by ``Options/timeout``.
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    /// One transaction, bounded by ``Options/timeout``; unbounded with `bounded: false`, for
+    /// the dispatcher, which has nobody to answer and simply waits for the database to return
+    /// (handlers that finish meanwhile are recorded once it does).
+    func transaction<T: Sendable>(
+        bounded: Bool = true, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
         let client = client, logger = logger
+        guard bounded else { return try await Self.transaction(client, logger: logger, body) }
         return try await Self.within(options.timeout) {
             try await Self.transaction(client, logger: logger, body)
         }
@@ -211,7 +228,7 @@ public final class PostgresStore: Store {
 
     /// Reads the unfinished part of `delivery_by_lane`: as long as the backlog, not the table.
     public func refreshBacklogCounts() async throws {
-        let fresh = try await transaction { [logger] connection in
+        let fresh = try await transaction(bounded: false) { [logger] connection in
             var fresh: [String: Int] = [:]
             let rows = try await connection.query("""
                 SELECT tenant, COUNT(*) FROM delivery WHERE state IN ('pending', 'running', 'retrying') GROUP BY tenant
@@ -261,6 +278,14 @@ public final class PostgresStore: Store {
         guard !payload.isEmpty else { return }
         try await connection.query("SELECT pg_notify(\(workChannel), \(payload))", logger: logger)
     }
+}
+
+/// A body and its timer, of which the first to finish answers (``PostgresStore/within(_:_:)``).
+private final class TimeoutRace: Sendable {
+    let answered = Atomic<Bool>(false)
+    let timer = Mutex<Task<Void, Never>?>(nil)
+
+    func win() -> Bool { !answered.exchange(true, ordering: .acquiringAndReleasing) }
 }
 
 /// Advisory-lock keys of lanes and events: 64-bit FNV-1a of their parts, stable across processes
