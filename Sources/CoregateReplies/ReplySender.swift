@@ -26,7 +26,7 @@ import Synchronization
 public final class ReplySender: Sendable {
     public typealias Observer = @Sendable (_ tenant: String, _ result: String) -> Void
 
-    private let store: Store
+    private let store: any Store
     private let eventLoops: any EventLoopGroup
     private let tenants: @Sendable () -> [String: Tenant]
     private let logger: Logger
@@ -39,7 +39,7 @@ public final class ReplySender: Sendable {
     static let maxAnswer = 64 << 10
 
     public init(
-        store: Store, eventLoops: any EventLoopGroup, tenants: @escaping @Sendable () -> [String: Tenant], logger: Logger,
+        store: any Store, eventLoops: any EventLoopGroup, tenants: @escaping @Sendable () -> [String: Tenant], logger: Logger,
         batchSize: Int = 16, observer: @escaping Observer = { _, _ in }
     ) {
         self.store = store

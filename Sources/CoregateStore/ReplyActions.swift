@@ -70,7 +70,8 @@ public struct ReplyRecord: Sendable, Equatable {
     public var body: [UInt8]
 }
 
-/// Every statement about stored actions, kept in this one file.
+/// Every statement about stored actions, kept in this one file (SQLite's; a PostgreSQL store
+/// needs the same table and these statements in its dialect).
 enum ReplySQL {
     static let migration = """
         CREATE TABLE reply_action (
@@ -204,21 +205,17 @@ enum ReplySQL {
         """
 }
 
-extension Store {
-    /// Up to `limit` actions due now, the first unsent of each customer, oldest due first.
-    public func dueReplies(limit: Int, now: Date = Date()) async throws -> [DueReply] {
+extension SQLiteStore {
+    public func dueReplies(limit: Int, now: Date) async throws -> [DueReply] {
         try await pool.read { try ReplySQL.due($0, now: now.storeMilliseconds, limit: limit) }
     }
 
-    /// When the next unsent action falls due (in the past when one is due now); nil when none waits.
     public func nextReplyDue() async throws -> Date? {
         try await pool.read(ReplySQL.nextDue)
     }
 
-    /// Records how tries ended, in one transaction. A `sent` record is fsynced when the store is
-    /// power-loss safe: losing it would send the action again.
-    @discardableResult
-    public func recordReplyOutcomes(_ outcomes: [ReplyOutcome], now: Date = Date()) async throws -> Int {
+    /// A `sent` record is fsynced when the store is power-loss safe: losing it would send the action again.
+    public func recordReplyOutcomes(_ outcomes: [ReplyOutcome], now: Date) async throws -> Int {
         guard !outcomes.isEmpty else { return 0 }
         let now = now.storeMilliseconds
         return try await write { db in
@@ -226,13 +223,11 @@ extension Store {
         }
     }
 
-    /// `coregate replay --action ID…`: dead actions are sent again, with their tries from 0.
-    public func replayReplies(ids: [Int64], now: Date = Date()) async throws -> Int {
+    public func replayReplies(ids: [Int64], now: Date) async throws -> Int {
         try await write { try ReplySQL.replay($0, ids: ids, now: now.storeMilliseconds) }
     }
 
-    /// `coregate replay --tenant T --dead-actions`.
-    public func replayDeadReplies(tenant: String, now: Date = Date()) async throws -> Int {
+    public func replayDeadReplies(tenant: String, now: Date) async throws -> Int {
         try await write { try ReplySQL.replayDead($0, tenant: tenant, now: now.storeMilliseconds) }
     }
 }

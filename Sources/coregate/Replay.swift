@@ -39,7 +39,7 @@ extension Coregate {
         }
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             if !actions.isEmpty || deadActions {
                 let count = try await deadActions
                     ? store.replayDeadReplies(tenant: tenant ?? "") : store.replayReplies(ids: actions)

@@ -15,10 +15,10 @@ struct ReplyActionStoreTests {
         return report
     }
 
-    @Test("a successful attempt's actions are stored in its settle transaction; a retried one's are not")
-    func onlyDoneAttemptsStoreActions() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a successful attempt's actions are stored in its settle transaction; a retried one's are not", arguments: Backend.available)
+    func onlyDoneAttemptsStoreActions(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1")])
         let first = try await store.claimAll()
         var retried = report(.retryRequested, exitStatus: 75)
@@ -35,10 +35,10 @@ struct ReplyActionStoreTests {
         #expect(shown.map(\.state) == [.pending, .pending])
     }
 
-    @Test("a sent action lets the customer's next one go; other customers go side by side")
-    func customerOrder() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a sent action lets the customer's next one go; other customers go side by side", arguments: Backend.available)
+    func customerOrder(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("a", contact: "A"), makeEvent("b", contact: "B")])
         let claims = try await store.claimAll()
         _ = try await store.settle([
@@ -52,10 +52,10 @@ struct ReplyActionStoreTests {
         #expect(try await store.dueReplies(limit: 10).map { String(decoding: $0.request.body, as: UTF8.self) }.sorted() == ["a2", "b1"])
     }
 
-    @Test("a retry waits its time, a dead action keeps the answer, and replay makes it due with fresh tries")
-    func retryDeadReplay() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a retry waits its time, a dead action keeps the answer, and replay makes it due with fresh tries", arguments: Backend.available)
+    func retryDeadReplay(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1")])
         let claim = try await store.claimAll()[0]
         _ = try await store.settle([.attempted(claim, succeeded(with: [text("x")]), .done)], claims: [:])
