@@ -90,7 +90,7 @@ struct SettleTests {
     @Test("a store opened with the default options is power-loss safe, as the global file's default is")
     func defaultOptionsAreDurable() async throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         // 2 is FULL: every commit is fsynced before it returns.
         #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
     }
