@@ -83,9 +83,10 @@ extension PostgresStore {
             deliveries.append(DeliveryDetail(
                 id: id, handler: handler, state: state, round: round, attempts: attempts,
                 nextAttemptAt: state.isFinished || state == .running ? nil : Date(storeMilliseconds: nextAttemptAt),
-                finishedAt: finishedAt.map(Date.init(storeMilliseconds:)), history: []))
+                finishedAt: finishedAt.map(Date.init(storeMilliseconds:)), history: [], replies: []))
         }
         for index in deliveries.indices {
+            deliveries[index].replies = try await replyRecords(connection, deliveryID: deliveries[index].id, logger: logger)
             let attempts = try await connection.query("""
                 SELECT round, number, started_at, duration_ms, outcome, exit_status, signal, stdout, stderr_lines
                 FROM attempt WHERE delivery_id = \(deliveries[index].id) ORDER BY round, number
@@ -238,6 +239,9 @@ extension PostgresStore {
     public func purgeDead(before: Date) async throws -> Int {
         var purged = 0
         let logger = logger
+        try await transaction { connection in
+            try await Self.purgeDeadReplies(connection, before: before.storeMilliseconds, logger: logger)
+        }
         while true {
             let deleted = try await transaction { connection in
                 let rows = try await connection.query("""
@@ -270,6 +274,7 @@ extension PostgresStore {
                         WHERE stored_at < \(cutoff.storeMilliseconds) AND NOT EXISTS (
                             SELECT 1 FROM delivery
                             WHERE event_seq = event.seq AND (state <> 'done' OR finished_at >= \(cutoff.storeMilliseconds)))
+                          AND NOT \(unescaped: Self.replyKeepsEvent)
                         ORDER BY stored_at LIMIT \(SQLiteStore.batchSize))
                     RETURNING seq
                     """, logger: logger)

@@ -79,6 +79,11 @@ extension PostgresStore {
                 """, logger: logger)
             guard try await rows.decode(Int64.self).first(where: { _ in true }) != nil else { return false }
             try await recordAttempt(connection, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report, logger: logger)
+            if state == .done {
+                try await insertReplies(
+                    connection, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, tenant: claim.tenant,
+                    replies: report.replies, now: now, logger: logger)
+            }
             if state.isFinished, let contactKey = claim.contactKey {
                 try await promoteNextHead(connection, tenant: claim.tenant, handler: claim.handler, contactKey: contactKey, logger: logger)
             }
@@ -246,6 +251,9 @@ extension PostgresStore {
                 // A success already recorded (two retries raced) inserts nothing and returns no id.
                 guard let deliveryID = try await rows.decode(Int64.self).first(where: { _ in true }) else { continue }
                 try await Self.recordAttempt(connection, deliveryID: deliveryID, round: 1, number: 1, report: success.report, logger: logger)
+                try await Self.insertReplies(
+                    connection, deliveryID: deliveryID, round: 1, number: 1, tenant: event.tenant,
+                    replies: success.report.replies, now: now, logger: logger)
             }
         }
     }

@@ -75,6 +75,7 @@ enum PostgresSchema {
             """,
             "CREATE INDEX attempt_by_started_at ON attempt (started_at)",
         ]),
+        ("v2 reply actions", PostgresStore.replyMigration),
     ]
 
     /// Runs the migrations this database lacks, in one transaction under an advisory lock, so two
