@@ -49,7 +49,10 @@ struct ReplyActionStoreTests {
         #expect(due.map { String(decoding: $0.request.body, as: UTF8.self) }.sorted() == ["a1", "b1"])
         let a1 = try #require(due.first { $0.request.recipient == "A" })
         try await store.recordReplyOutcomes([.sent(id: a1.id, messageID: "wamid.out", answer: "HTTP 200")])
-        #expect(try await store.dueReplies(limit: 10).map { String(decoding: $0.request.body, as: UTF8.self) }.sorted() == ["a2", "b1"])
+        // b1, handed out and not yet recorded, is due again on SQLite (one sender); a store that
+        // several nodes share holds it for the sender that took it, for a lease.
+        let next = try await store.dueReplies(limit: 10).map { String(decoding: $0.request.body, as: UTF8.self) }
+        #expect(next.sorted() == (backend == .sqlite ? ["a2", "b1"] : ["a2"]))
     }
 
     @Test("a retry waits its time, a dead action keeps the answer, and replay makes it due with fresh tries", arguments: Backend.available)

@@ -163,7 +163,7 @@ extension PostgresStore {
         return try await transaction { connection in
             var binds = PostgresBindings()
             binds.append(now.storeMilliseconds)
-            binds.append(argument)
+            try binds.append(argument)
             let rows = try await connection.query(PostgresQuery(unsafeSQL: """
                 UPDATE reply_action SET state = 'pending', tries = 0, next_try_at = $1, finished_at = NULL
                 WHERE state = 'dead' AND \(condition) RETURNING id
