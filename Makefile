@@ -15,10 +15,10 @@ EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
 TEST_APT_PACKAGES := python3-pip util-linux bsdutils postgresql $(EXAMPLE_APT_PACKAGES)
 # The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
 # no system service is used, started or stopped.
-BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
+BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev postgresql
 SECONDS ?= 60
 
-.PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps bench-https release clean install uninstall
+.PHONY: run test build deps no-main-cluster test-deps unit e2e fuzz bench bench-deps bench-https release clean install uninstall
 
 # `make install` installs a release build; INSTALL_BIN installs another binary instead (the
 # systemd test installs the debug build it already has rather than wait for a release build).
@@ -34,12 +34,15 @@ deps:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-test-deps:
-	@# Debian's postgresql package would create and start a cluster of its own; the tests need none.
+# Debian's postgresql package would create and start a cluster of its own at install; the tests
+# and benchmarks start a private server instead, so none is created.
+no-main-cluster:
 	@if ! dpkg -s postgresql >/dev/null 2>&1 && [ ! -e /etc/postgresql-common/createcluster.conf ]; then \
 		$(SUDO) mkdir -p /etc/postgresql-common && \
 		echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.conf >/dev/null; \
 	fi
+
+test-deps: no-main-cluster
 	@$(MAKE) --no-print-directory deps EXTRA_APT="$(TEST_APT_PACKAGES)"
 	@$(PYTHON) -c 'import pytest, jsonschema' 2>/dev/null \
 		|| $(PYTHON) -m pip install -q pytest jsonschema \
@@ -81,7 +84,7 @@ uninstall:
 # Benchmarks: the release build against adnanh/webhook, nginx and a C spawn loop, on this machine
 # in the same run; prints one summary (also in var/bench/summary.md). BENCH_ARGS="--quick" for a
 # smoke run, BENCH_ARGS="--only ingest" for one part. See docs/performance.md.
-bench-deps:
+bench-deps: no-main-cluster
 	@$(MAKE) --no-print-directory deps EXTRA_APT="$(BENCH_APT_PACKAGES)"
 
 bench: bench-deps release

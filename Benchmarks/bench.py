@@ -95,6 +95,12 @@ def summary(results, info, log):
            "Load average before/after each part: "
            + ", ".join(f"{k} {v.get('load_before', '?')}→{v['load_after']}" for k, v in log.items()) + ".", ""]
 
+    postgres = load(results, "postgres")
+    if postgres:
+        sys.path.insert(0, str(HERE))
+        import postgres as pg
+        out += ["## Ingest on PostgreSQL beside SQLite (store only, no handler)", "", "```", pg.table(postgres["rows"]), "```", ""]
+
     ingest = load(results, "ingest")
     if ingest:
         out += ["## Durable ingest (queue mode), wrk on loopback, "
@@ -180,7 +186,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", default=str(REPO / "var" / "bench"))
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="+", choices=["ingest", "backlog", "handlers", "startup", "decode"])
+    parser.add_argument("--only", nargs="+", choices=["ingest", "postgres", "backlog", "handlers", "startup", "decode"])
     args = parser.parse_args()
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
@@ -190,6 +196,9 @@ def main():
     r = ["--results", str(results)]
     parts = {
         "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
+        # Under a private PostgreSQL server of its own, started and removed around it.
+        "postgres": [str(REPO / "Tests" / "PostgreSQL" / "with-server.sh"), py, str(HERE / "postgres.py"), *r]
+        + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
         "backlog": [py, str(HERE / "backlog.py"), *r] + (["--events", "50000", "--drain", "10", "--wrk-seconds", "3"]
                                                          if args.quick else []),
         "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2",
