@@ -68,18 +68,30 @@ public final class Store: Sendable {
         self.backlogCounts = backlogCounts
         self.powerLossSafe = options.powerLossSafe
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try await pool.writeWithoutTransaction { db in
-                // FULL even if a write without fsync failed before it could set it back.
-                if options.powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
-                var results: [EnqueueResult] = []
-                try db.inTransaction {
+            try pool.writeWithoutTransaction { db in
+                // FULL even if a write without fsync failed before it could set it back; prepared
+                // once, like every statement of the commit, since it runs for every batch.
+                if options.powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+                return try Self.inCachedTransaction(db) {
                     let inserted = try EventInsertion.insert(requests, into: db, now: Date())
                     backlogCounts.add(inserted.queued)
-                    results = inserted.results
-                    return .commit
+                    return inserted.results
                 }
-                return results
             }
+        }
+    }
+
+    /// `Database.inTransaction` prepares its BEGIN and COMMIT anew each time; group commit runs
+    /// one transaction per batch, so it keeps them prepared.
+    private static func inCachedTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+            throw error
         }
     }
 
@@ -91,6 +103,12 @@ public final class Store: Sendable {
         try await eventWriter.enqueue(events)
     }
 
+    /// ``enqueue(_:)`` for a caller that is not a task (an event loop): `completion` is called
+    /// once, after the commit or its failure, on the store's commit thread, so it must not block.
+    public func enqueue(_ events: [NewEvent], completion: @escaping @Sendable (Result<EnqueueResult, any Error>) -> Void) {
+        eventWriter.enqueue(events, completion: completion)
+    }
+
     /// The tenant's pending, running and retrying deliveries; a lock and a dictionary lookup.
     public func backlog(tenant: String) -> Int {
         backlogCounts.count(tenant: tenant)
@@ -98,7 +116,7 @@ public final class Store: Sendable {
 
     /// How many transactions group commit has run; tests and metrics compare it with callers.
     public var groupCommits: Int {
-        get async { await eventWriter.commits }
+        get async { eventWriter.commits }
     }
 
     /// Opens the pool and migrates, retrying while another process opens the same new file:

@@ -8,6 +8,14 @@ struct JSONWriter {
     /// order; that is the canonical form hashed into error ids. Number literals are kept as sent.
     var sortsKeys = false
 
+    init() {}
+
+    /// Room for `capacity` bytes up front: a line grows byte by byte, and each time the array is
+    /// full it is copied into one twice the size.
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
     mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")
