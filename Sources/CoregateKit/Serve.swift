@@ -1,5 +1,6 @@
 import CoregateDelivery
 import CoregateHTTP
+import CoregateReplies
 import CoregateStore
 import CoregateSystemd
 import CoregateTenants
@@ -42,9 +43,9 @@ public enum Serve {
         // Only while HTTPS sockets are open does a reload have a certificate to replace.
         let tls = servesHTTPS ? serving.tls.map(SwappableTLSContext.init) : nil
 
-        let store: Store
+        let store: any Store
         do {
-            store = try StoreSetup.open(configuration.global)
+            store = try await StoreSetup.open(configuration.global)
             let interrupted = try await store.recoverInterruptedDeliveries()
             if interrupted > 0 {
                 logger.warning("deliveries cut short by the last stop will run again", metadata: ["deliveries": "\(interrupted)"])
@@ -54,18 +55,41 @@ public enum Serve {
             return 1
         }
 
+        let identities: TenantIdentities?
+        switch HandlerIsolation.identities(for: configuration.global) {
+        case .success(let found): identities = found
+        case .failure(let refusal):
+            logger.critical("\(refusal)")
+            notifier.status("\(refusal)")
+            return 1
+        }
+        if let uids = identities?.uids {
+            logger.info("each tenant's handlers run as a uid of its own", metadata: ["handler_uids": "\(uids.lowerBound)-\(uids.upperBound)"])
+        } else {
+            logger.info("handlers run as the service's own user; set handler_uids to give each tenant a uid of its own", metadata: ["uid": "\(geteuid())"])
+        }
+
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
-        let runner = HandlerRunner(logger: logger)
+        let runner = HandlerRunner(logger: logger, identities: identities)
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
+        let replies = ReplySender(
+            store: store, eventLoops: eventLoops, tenants: { live.configuration.tenantsByID }, logger: logger,
+            observer: { metrics.reply(tenant: $0, result: $1) })
         let dispatcher = Dispatcher(
             store: store, runner: runner, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
-            deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
+            deferralObserver: { metrics.deferred(tenant: $0, handler: $1) },
+            repliesStored: { replies.wake() })
+        // Work another node stored wakes this one's dispatcher at once, not at its next look.
+        store.wakeOnWorkFromElsewhere { tenants in
+            dispatcher.wake(tenants: tenants ?? live.configuration.tenants.map(\.id))
+        }
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, metrics: metrics),
+            delivery: Delivery(
+                store: store, dispatcher: dispatcher, runner: runner, metrics: metrics, repliesStored: { replies.wake() }),
             metrics: metrics, logger: logger)
-        let eventLoops = MultiThreadedEventLoopGroup.singleton
         let limits = HTTPLimits(configuration.global)
         let server = HTTPServer(
             group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { gateway.decide($0) })
@@ -100,17 +124,20 @@ public enum Serve {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         // Started in this order, stopped in reverse: the listeners drain first, then the dispatcher
-        // lets running handlers finish, and the store is closed last, when nothing uses it.
+        // lets running handlers finish, then the reply sender ends its tries in flight, and the
+        // store is closed last, when nothing uses it.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
                     ReloadService(
                         hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
+                        handlerUIDs: configuration.global.handlerUIDs,
                         status: status, notifier: notifier, logger: logger),
                     HeartbeatService(
                         status: status, notifier: notifier, eventLoops: EventLoopProbe(group: eventLoops), store: store,
                         logger: logger),
                     RetentionService(store: store, live: live, logger: logger),
+                    ReplyService(sender: replies),
                     DispatcherService(dispatcher: dispatcher),
                     HTTPService(
                         servers: [server, metricsServer], status: status, notifier: notifier,

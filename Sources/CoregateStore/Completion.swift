@@ -18,6 +18,9 @@ public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable {
     case notStarted = "not-started"
     /// The service died while it ran; written by crash recovery, never by `complete`.
     case interrupted
+    /// Exit 0, but the handler asked for a reply that cannot be sent (a line that is not an
+    /// action, an event with no customer to answer): a failed attempt, and nothing is sent.
+    case badReply = "bad-reply"
 
     public var isSuccess: Bool { self == .succeeded }
 }
@@ -33,10 +36,12 @@ public struct AttemptReport: Sendable, Equatable {
     public var stdout: [UInt8]
     /// How many stderr lines went to the journal.
     public var stderrLines: Int
+    /// The actions the handler asked for; stored, to be sent, only when the attempt succeeded.
+    public var replies: [ReplyRequest]
 
     public init(
         outcome: AttemptOutcome, startedAt: Date, duration: Duration, exitStatus: Int32? = nil,
-        signal: Int32? = nil, stdout: [UInt8] = [], stderrLines: Int = 0
+        signal: Int32? = nil, stdout: [UInt8] = [], stderrLines: Int = 0, replies: [ReplyRequest] = []
     ) {
         self.outcome = outcome
         self.startedAt = startedAt
@@ -45,6 +50,7 @@ public struct AttemptReport: Sendable, Equatable {
         self.signal = signal
         self.stdout = stdout
         self.stderrLines = stderrLines
+        self.replies = replies
     }
 }
 
@@ -96,22 +102,15 @@ public struct SettleResult: Sendable {
     public var notRunning: [Claim] = []
 }
 
-extension Store {
-    /// The dispatcher's one write per round: records how finished deliveries ended, then claims
-    /// due ones for the free slots, in one transaction. A finished delivery releases its lane
-    /// first, so the same transaction can already claim the contact's next event.
-    ///
-    /// Nothing is written when both lists are empty.
-    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
+extension SQLiteStore {
+    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let backlogCounts = backlogCounts
         return try await writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
-    /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
-    /// while another process holds the write lock, up to the busy timeout): for a thread of the
-    /// caller's own, never the cooperative pool or an event loop.
-    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) throws -> SettleResult {
+    /// Blocks while another process holds the write lock too, up to the busy timeout.
+    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         return try writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
@@ -136,20 +135,6 @@ extension Store {
         }
         backlogCounts.add(finished.mapValues { -$0 })
         return result
-    }
-
-    /// Records one attempt; see ``settle(_:claims:now:)``.
-    ///
-    /// Throws ``StoreError/claimNotRunning(deliveryID:)`` when the delivery is no longer running
-    /// in this attempt.
-    @discardableResult
-    public func complete(
-        _ claim: Claim, report: AttemptReport, policy: RetryPolicy, now: Date = Date()
-    ) async throws -> Completion {
-        let completion = policy.completion(after: report.outcome, attempt: claim.attempt, now: now)
-        let result = try await settle([.attempted(claim, report, completion)], claims: [:], now: now)
-        guard result.notRunning.isEmpty else { throw StoreError.claimNotRunning(deliveryID: claim.deliveryID) }
-        return completion
     }
 
     /// False when the delivery is no longer running in this attempt.
@@ -183,6 +168,11 @@ extension Store {
                 return false
             }
             try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
+            if state == .done {
+                try ReplySQL.insert(
+                    db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, tenant: claim.tenant,
+                    replies: report.replies, now: now)
+            }
             if state.isFinished {
                 try Lanes.promoteNextHead(
                     db, tenant: lane["tenant"], handler: lane["handler"], contactKey: lane["contact_key"])

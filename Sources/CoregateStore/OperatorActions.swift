@@ -4,7 +4,7 @@ import GRDB
 /// The operator's writes (CLI `replay`, `purge`) and retention. They may run in the CLI while the
 /// service runs: each works in short transactions of at most `batchSize` rows, so the service's
 /// commits wait at most one batch for the write lock (the busy timeout covers that wait).
-extension Store {
+extension SQLiteStore {
     static let batchSize = 1000
 
     /// Queues the finished (done or dead) deliveries of these events again, and returns how many.
@@ -16,7 +16,7 @@ extension Store {
     /// The delivery waits behind whatever its lane has unfinished, and goes first when the lane
     /// is free.
     @discardableResult
-    public func replay(ids: [String], now: Date = Date()) async throws -> Int {
+    public func replay(ids: [String], now: Date) async throws -> Int {
         var replayed = 0
         for chunk in ids.chunked(Self.batchSize) {
             replayed += try await write { db in
@@ -36,7 +36,7 @@ extension Store {
     /// Queues a tenant's dead deliveries again (`deadOnly`), or every finished one (done too,
     /// which re-delivers the tenant's retained history). Rounds as in ``replay(ids:now:)``.
     @discardableResult
-    public func replay(tenant: String, deadOnly: Bool, now: Date = Date()) async throws -> Int {
+    public func replay(tenant: String, deadOnly: Bool, now: Date) async throws -> Int {
         let states = deadOnly ? "state = 'dead'" : "state IN ('done', 'dead')"
         var replayed = 0
         var afterID: Int64 = 0
@@ -58,9 +58,11 @@ extension Store {
     }
 
     /// Deletes dead deliveries that died before `before`, with their attempts, and the events
-    /// left without any delivery. Returns how many deliveries were deleted.
+    /// left without any delivery; and dead reply actions that died before it. Returns how many
+    /// deliveries were deleted.
     @discardableResult
     public func purgeDead(before: Date) async throws -> Int {
+        _ = try await write { try ReplySQL.purgeDead($0, before: before.storeMilliseconds) }
         var purged = 0
         while true {
             let deleted = try await write { db in
@@ -84,7 +86,8 @@ extension Store {
 
     /// Retention: deletes events stored before `doneOlderThan` whose deliveries are all done, and
     /// finished before it too (events no handler took count as done), with their deliveries and
-    /// attempts. Dead letters are kept until purged. Returns how many events were deleted.
+    /// attempts. Dead letters, and events with an unsent or dead reply action, are kept. Returns
+    /// how many events were deleted.
     ///
     /// A pruned event's id is forgotten: a redelivery after the retention window is stored anew.
     @discardableResult
@@ -98,6 +101,7 @@ extension Store {
                         WHERE stored_at < ?1 AND NOT EXISTS (
                             SELECT 1 FROM delivery
                             WHERE event_seq = event.seq AND (state <> 'done' OR finished_at >= ?1))
+                          AND NOT \(ReplySQL.keepsEvent)
                         ORDER BY stored_at LIMIT ?2)
                     """, arguments: [cutoff.storeMilliseconds, Self.batchSize])
                 return db.changesCount

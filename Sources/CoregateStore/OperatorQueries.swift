@@ -35,6 +35,8 @@ public struct DeliveryDetail: Sendable, Equatable {
     public var finishedAt: Date?
     /// Every attempt of every round, oldest first.
     public var history: [AttemptRecord]
+    /// The actions its successful attempts asked for, in order.
+    public var replies: [ReplyRecord]
 }
 
 public struct AttemptRecord: Sendable, Equatable {
@@ -61,7 +63,7 @@ public struct TenantStats: Sendable, Equatable {
     public var outcomesLastHour: [String: Int]
 }
 
-extension Store {
+extension SQLiteStore {
     /// Events, newest first. `state` keeps events with at least one delivery in that state;
     /// `typeGlob` is a handler-style glob (`EventTypePattern`), matched with SQLite's GLOB, which
     /// means the same on the characters such a glob may hold.
@@ -69,7 +71,7 @@ extension Store {
     /// Walks events from the newest until `limit` match: quick for recent or common states, a
     /// scan of the table when few rows match (fine for an operator's command, not for a hot path).
     public func events(
-        tenant: String? = nil, state: DeliveryState? = nil, typeGlob: String? = nil, limit: Int = 50
+        tenant: String?, state: DeliveryState?, typeGlob: String?, limit: Int
     ) async throws -> [EventSummary] {
         try await pool.read { db in
             var conditions: [String] = []
@@ -121,10 +123,7 @@ extension Store {
         }
     }
 
-    /// Per-tenant delivery counts by state, the oldest waiting delivery's age, and the outcomes of
-    /// the attempts started in the hour before `now`.
-    /// Deliveries by state over all tenants, from the counts the triggers keep: cheap enough for
-    /// the `STATUS=` line every few seconds, whatever the backlog.
+    /// From the counts the triggers keep, whatever the backlog.
     public func deliveryCounts() async throws -> [DeliveryState: Int] {
         try await pool.read { db in
             var counts: [DeliveryState: Int] = [:]
@@ -136,7 +135,7 @@ extension Store {
         }
     }
 
-    public func stats(now: Date = Date()) async throws -> [TenantStats] {
+    public func stats(now: Date) async throws -> [TenantStats] {
         try await pool.read { db in
             var stats: [String: TenantStats] = [:]
             func update(_ tenant: String, _ change: (inout TenantStats) -> Void) {
@@ -193,7 +192,7 @@ extension Store {
                 nextAttemptAt: state.isFinished || state == .running
                     ? nil : Date(storeMilliseconds: delivery["next_attempt_at"]),
                 finishedAt: (delivery["finished_at"] as Int64?).map(Date.init(storeMilliseconds:)),
-                history: history)
+                history: history, replies: try ReplySQL.records(db, deliveryID: delivery["id"]))
         }
     }
 }
