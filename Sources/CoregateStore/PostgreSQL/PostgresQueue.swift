@@ -18,7 +18,7 @@ extension PostgresStore {
     }
 
     public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date) throws -> SettleResult {
-        try blocking { try await self.settle(settlements, claims: claims, now: now) }
+        try Self.blocking { try await self.settle(settlements, claims: claims, now: now) }
     }
 
     private static func settle(
@@ -201,7 +201,7 @@ extension PostgresStore {
     }
 
     public func dueDatesBlocking(tenants: [String]) throws -> [String: Date] {
-        try blocking { try await self.dueDates(tenants: tenants) }
+        try Self.blocking { try await self.dueDates(tenants: tenants) }
     }
 
     /// Only deliveries whose lease ran out: the others may be running on a live node. A node that

@@ -102,12 +102,15 @@ public final class PostgresStore: Store {
         self.running = Task { await client.run() }
         let counts = backlogCounts
         let timeout = options.timeout
+        // The writer's own thread blocks in each commit, as it does in SQLite's.
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try await Self.within(timeout) {
-                try await Self.transaction(client, logger: logger) { connection in
-                    let inserted = try await PostgresIngest.insert(requests, connection, now: Date(), logger: logger)
-                    counts.add(inserted.queued)
-                    return inserted.results
+            try Self.blocking {
+                try await Self.within(timeout) {
+                    try await Self.transaction(client, logger: logger) { connection in
+                        let inserted = try await PostgresIngest.insert(requests, connection, now: Date(), logger: logger)
+                        counts.add(inserted.queued)
+                        return inserted.results
+                    }
                 }
             }
         }
@@ -199,7 +202,7 @@ public final class PostgresStore: Store {
 
     /// Runs `body` on the cooperative pool and blocks the calling thread until it ends: for the
     /// dispatcher's own threads, whose calls are blocking by design.
-    func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<T, any Error>?>(nil)
         Task {
@@ -218,12 +221,17 @@ public final class PostgresStore: Store {
         try await eventWriter.enqueue(events)
     }
 
+    /// `completion` runs on the commit thread.
+    public func enqueue(_ events: [NewEvent], completion: @escaping @Sendable (Result<EnqueueResult, any Error>) -> Void) {
+        eventWriter.enqueue(events, completion: completion)
+    }
+
     public func backlog(tenant: String) -> Int {
         backlogCounts.count(tenant: tenant)
     }
 
     public var groupCommits: Int {
-        get async { await eventWriter.commits }
+        get async { eventWriter.commits }
     }
 
     /// Reads the unfinished part of `delivery_by_lane`: as long as the backlog, not the table.
@@ -240,7 +248,7 @@ public final class PostgresStore: Store {
     }
 
     public func refreshBacklogCountsBlocking() throws {
-        try blocking { try await self.refreshBacklogCounts() }
+        try Self.blocking { try await self.refreshBacklogCounts() }
     }
 
     // MARK: Other nodes
