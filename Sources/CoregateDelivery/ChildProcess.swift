@@ -51,6 +51,16 @@ struct ChildProcess {
             standardError: child.stderr_fd)
     }
 
+    /// Lowers the CPU priority of the handler's process group by `niceness` below the calling
+    /// thread's. posix_spawn has no attribute for it, so it happens just after the exec: what the
+    /// handler forks from then on inherits it. Raising a priority is privileged; lowering is not.
+    func lowerPriority(by niceness: Int32) {
+        errno = 0
+        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        guard errno == 0 else { return }
+        _ = setpriority(__priority_which_t(PRIO_PGRP.rawValue), id_t(pid), min(19, own + niceness))
+    }
+
     /// Signals the whole group. Only valid before `reap()`: until then the pid, which is the
     /// group's id, cannot belong to anyone else.
     func signalGroup(_ signal: Int32) {

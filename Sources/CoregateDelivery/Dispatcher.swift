@@ -367,7 +367,7 @@ extension Dispatcher {
         }
         runner.start(
             HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
-            wakingAnotherThread: !onThisThread
+            niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
         ) { [logger] result in
             self.ended(claim, result, policy: policy, logger: logger)
         }
