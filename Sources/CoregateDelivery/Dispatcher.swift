@@ -17,7 +17,7 @@ import Synchronization
 ///
 /// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:timeout:)``).
 public final class Dispatcher: Sendable {
-    private let store: Store
+    private let store: any Store
     private let runner: HandlerRunner
     private let logger: Logger
     private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
@@ -92,7 +92,7 @@ public final class Dispatcher: Sendable {
     }
 
     public init(
-        store: Store, runner: HandlerRunner, configuration: Configuration, logger: Logger,
+        store: any Store, runner: HandlerRunner, configuration: Configuration, logger: Logger,
         attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
         deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in }
     ) {

@@ -31,6 +31,8 @@ public struct HandlerRunner: Sendable {
     /// events and answering senders come first, and the queue drains with what is left. Direct-mode
     /// handlers keep the gateway's priority, since their request waits on them.
     public static let queueNiceness: Int32 = 10
+    /// Each tenant's uid (`handler_uids`); nil: handlers run as the service's own user.
+    public let identities: TenantIdentities?
 
     /// Ignores SIGPIPE in the whole service (the first runner made does it).
     ///
@@ -39,13 +41,14 @@ public struct HandlerRunner: Sendable {
     /// spawn resets every signal to its default in the child.
     public init(
         logger: Logger, terminationGrace: Duration = .seconds(2), standardOutputLimit: Int = 64 << 10,
-        standardErrorLineLimit: Int = 4 << 10
+        standardErrorLineLimit: Int = 4 << 10, identities: TenantIdentities? = nil
     ) {
         _ = sigpipeIgnored
         self.logger = logger
         self.terminationGrace = terminationGrace
         self.standardOutputLimit = standardOutputLimit
         self.standardErrorLineLimit = standardErrorLineLimit
+        self.identities = identities
     }
 
     /// Runs the handler and returns how it ended.
@@ -88,8 +91,10 @@ public struct HandlerRunner: Sendable {
         guard let program = invocation.handler.command.first, !program.isEmpty else {
             return notStarted(.couldNotStart(reason: "the handler has no command"))
         }
-        if let problem = Self.makeStateDirectory(invocation.stateDirectory) {
-            return notStarted(problem)
+        let identity: HandlerIdentity?
+        switch prepareStateDirectory(invocation.stateDirectory) {
+        case .success(let prepared): identity = prepared
+        case .failure(let problem): return notStarted(problem.outcome)
         }
         let environment = HandlerEnvironment.variables(for: invocation)
         guard let path = Self.resolve(program, path: environment["PATH"] ?? HandlerEnvironment.defaultPATH) else {
@@ -107,14 +112,14 @@ public struct HandlerRunner: Sendable {
         do {
             child = try ChildProcess.spawn(
                 path: path, arguments: [program] + invocation.handler.command.dropFirst(),
-                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory)
+                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory,
+                identity: identity, niceness: niceness)
         } catch where error.isResourceShortage {
             return notStarted(.gatewayShortOf(reason: "cannot start \(program): \(error.description)"))
         } catch {
             return notStarted(
                 .couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"], spawnError: error.description)))
         }
-        if niceness > 0 { child.lowerPriority(by: niceness) }
         let seen = supervisor.supervise(&child, input: invocation.standardInput, cancellation: cancellation)
         let outcome: HandlerOutcome =
             if seen.timedOut { .timedOut } else {
@@ -131,17 +136,20 @@ public struct HandlerRunner: Sendable {
             standardErrorLineCount: seen.standardErrorLineCount)
     }
 
-    /// The state folder, made on first use. A shortage of descriptors or memory is the gateway's
-    /// problem, not the handler's.
-    private static func makeStateDirectory(_ path: String) -> HandlerOutcome? {
-        if mkdir(path, 0o700) == 0 || errno == EEXIST { return nil }
+    /// The state folder, made on first use, and the tenant's identity when handlers have their own.
+    /// nil: the handler runs as the service's own user.
+    private func prepareStateDirectory(_ path: String) -> Result<HandlerIdentity?, TenantIdentities.FolderProblem> {
+        if let identities { return identities.prepare(stateDirectory: path).map { $0 } }
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return .success(nil) }
         do {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            return nil
+            return .success(nil)
         } catch {
-            let reason = "cannot create the state folder \(path): \(error.localizedDescription)"
-            return [EMFILE, ENFILE, ENOMEM, ENOSPC].contains(errno) ? .gatewayShortOf(reason: reason) : .couldNotStart(reason: reason)
+            return .failure(
+                TenantIdentities.FolderProblem(
+                    reason: "cannot create the state folder \(path): \(error.localizedDescription)",
+                    isResourceShortage: [EMFILE, ENFILE, ENOMEM, ENOSPC].contains(errno)))
         }
     }
 

@@ -42,9 +42,9 @@ public enum Serve {
         // Only while HTTPS sockets are open does a reload have a certificate to replace.
         let tls = servesHTTPS ? serving.tls.map(SwappableTLSContext.init) : nil
 
-        let store: Store
+        let store: any Store
         do {
-            store = try StoreSetup.open(configuration.global)
+            store = try await StoreSetup.open(configuration.global)
             let interrupted = try await store.recoverInterruptedDeliveries()
             if interrupted > 0 {
                 logger.warning("deliveries cut short by the last stop will run again", metadata: ["deliveries": "\(interrupted)"])
@@ -54,13 +54,31 @@ public enum Serve {
             return 1
         }
 
+        let identities: TenantIdentities?
+        switch HandlerIsolation.identities(for: configuration.global) {
+        case .success(let found): identities = found
+        case .failure(let refusal):
+            logger.critical("\(refusal)")
+            notifier.status("\(refusal)")
+            return 1
+        }
+        if let uids = identities?.uids {
+            logger.info("each tenant's handlers run as a uid of its own", metadata: ["handler_uids": "\(uids.lowerBound)-\(uids.upperBound)"])
+        } else {
+            logger.info("handlers run as the service's own user; set handler_uids to give each tenant a uid of its own", metadata: ["uid": "\(geteuid())"])
+        }
+
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
-        let runner = HandlerRunner(logger: logger)
+        let runner = HandlerRunner(logger: logger, identities: identities)
         let dispatcher = Dispatcher(
             store: store, runner: runner, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
             deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
+        // Work another node stored wakes this one's dispatcher at once, not at its next look.
+        store.wakeOnWorkFromElsewhere { tenants in
+            dispatcher.wake(tenants: tenants ?? live.configuration.tenants.map(\.id))
+        }
         let gateway = Gateway(
             live: live,
             delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, metrics: metrics),
@@ -106,6 +124,7 @@ public enum Serve {
                 services: [
                     ReloadService(
                         hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
+                        handlerUIDs: configuration.global.handlerUIDs,
                         status: status, notifier: notifier, logger: logger),
                     HeartbeatService(
                         status: status, notifier: notifier, eventLoops: EventLoopProbe(group: eventLoops), store: store,

@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 
-/// The durable queue: the one owner of `<state_dir>/coregate.sqlite`.
+/// The durable queue of one box: the one owner of `<state_dir>/coregate.sqlite`.
 ///
-/// A process opens one `Store` per file and keeps it for its lifetime (GRDB's first rule: one
+/// A process opens one `SQLiteStore` per file and keeps it for its lifetime (GRDB's first rule: one
 /// connection pool per file). The service and the CLI are two processes on the same file: the
 /// `DatabasePool` (WAL) lets their readers run beside any writer, and a busy timeout makes a
 /// writer wait for the other process's transaction instead of failing with "database is locked".
@@ -13,18 +13,18 @@ import GRDB
 /// Opening migrates the schema. It does not touch deliveries: only the service calls
 /// ``recoverInterruptedDeliveries(now:)``, because a CLI that did so would steal the running
 /// service's deliveries.
-public final class Store: Sendable {
+public final class SQLiteStore: Store {
     public struct Options: Sendable {
         /// How far a commit (and so a `200`) is durable. SQLite runs in WAL mode either way.
         ///
-        /// - `false`, the default (`synchronous = NORMAL`): a commit is written to the WAL file
-        ///   before it returns, but fsynced only at checkpoints. It survives a crash of the
+        /// - `false` (`synchronous = NORMAL`): a commit is written to the WAL file before it
+        ///   returns, but fsynced only at checkpoints. It survives a crash of the
         ///   process (`kill -9`, a panic, the OOM killer): the data is in the kernel's page cache.
         ///   A power loss or kernel crash can roll back the last commits before the next
         ///   checkpoint (events already answered `200` are then lost); the file stays consistent.
-        /// - `true` (`synchronous = FULL`): the WAL is fsynced at every commit, so a commit also
-        ///   survives power loss and kernel crashes, as far as the disk honours flushes. Costs one
-        ///   fsync per group commit.
+        /// - `true`, the default, as `power_loss_safe` in the global file (`synchronous = FULL`):
+        ///   the WAL is fsynced at every commit, so a commit also survives power loss and kernel
+        ///   crashes, as far as the disk honours flushes. Costs one fsync per group commit.
         public var powerLossSafe: Bool
         /// How long a writer waits for another process's transaction before failing.
         public var busyTimeout: Duration
@@ -32,7 +32,7 @@ public final class Store: Sendable {
         /// still committed whole: a request's events share one transaction.
         public var maxEventsPerCommit: Int
 
-        public init(powerLossSafe: Bool = false, busyTimeout: Duration = .seconds(10), maxEventsPerCommit: Int = 2000) {
+        public init(powerLossSafe: Bool = true, busyTimeout: Duration = .seconds(10), maxEventsPerCommit: Int = 2000) {
             self.powerLossSafe = powerLossSafe
             self.busyTimeout = busyTimeout
             self.maxEventsPerCommit = maxEventsPerCommit
@@ -83,20 +83,16 @@ public final class Store: Sendable {
         }
     }
 
-    /// Stores each event once and queues one delivery per handler it names, in one group commit
-    /// shared with concurrent callers. Returns only after that commit: then the events are as
-    /// durable as ``Options/powerLossSafe`` says, and the request may be answered `200`.
-    /// An event whose (tenant, id) is already stored counts as a duplicate and queues nothing.
+    /// See ``Store/enqueue(_:)``. On return the events are as durable as ``Options/powerLossSafe`` says.
     public func enqueue(_ events: [NewEvent]) async throws -> EnqueueResult {
         try await eventWriter.enqueue(events)
     }
 
-    /// The tenant's pending, running and retrying deliveries; a lock and a dictionary lookup.
+    /// A lock and a dictionary lookup.
     public func backlog(tenant: String) -> Int {
         backlogCounts.count(tenant: tenant)
     }
 
-    /// How many transactions group commit has run; tests and metrics compare it with callers.
     public var groupCommits: Int {
         get async { await eventWriter.commits }
     }
@@ -155,6 +151,9 @@ public final class Store: Sendable {
         if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
         return result!
     }
+
+    /// A file has one service; the CLI's replays show up at the dispatcher's next look at the queue.
+    public func wakeOnWorkFromElsewhere(_ wake: @escaping @Sendable (_ tenants: [String]?) -> Void) {}
 
     /// Reads the backlog counts afresh: after this process's operator writes, and now and then in
     /// the service, to see what another process (the CLI's `replay`) changed.
