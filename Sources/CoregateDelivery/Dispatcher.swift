@@ -23,6 +23,8 @@ public final class Dispatcher: Sendable {
     private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
     /// A run put off because the gateway was short of resources (not an attempt).
     private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
+    /// A round committed reply actions for the sender loop to send.
+    private let repliesStored: @Sendable () -> Void
     private let doorbell = Doorbell()
     /// Whether a thread is running rounds (``pump(onHandlerThread:)``).
     private let pumping = Atomic<Bool>(false)
@@ -94,9 +96,11 @@ public final class Dispatcher: Sendable {
     public init(
         store: any Store, runner: HandlerRunner, configuration: Configuration, logger: Logger,
         attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
-        deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in }
+        deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in },
+        repliesStored: @escaping @Sendable () -> Void = {}
     ) {
         self.deferralObserver = deferralObserver
+        self.repliesStored = repliesStored
         self.store = store
         self.runner = runner
         self.logger = logger
@@ -297,6 +301,13 @@ extension Dispatcher {
             }
             return []
         }
+        let storedReplies = finished.contains { run in
+            if case .attempted(let claim, let report, .done) = run.settlement {
+                return !report.replies.isEmpty && !result.notRunning.contains(claim)
+            }
+            return false
+        }
+        if storedReplies { repliesStored() }
         for claim in result.notRunning {
             logger.warning(
                 "the delivery changed while its handler ran (replayed or purged); its attempt is not recorded",
@@ -341,7 +352,7 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:policy:logger:)``.
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:logger:)``.
     private func start(_ claim: Claim, onThisThread: Bool) {
         var logger = self.logger
         logger[metadataKey: "tenant"] = "\(claim.tenant)"
@@ -365,16 +376,17 @@ extension Dispatcher {
             attempted(claim, report, policy: policy, logger: logger)
             return
         }
+        let sender = tenant.sender
         runner.start(
             HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
             niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
         ) { [logger] result in
-            self.ended(claim, result, policy: policy, logger: logger)
+            self.ended(claim, result, sender: sender, policy: policy, logger: logger)
         }
     }
 
     /// On the handler's thread, once it is gone.
-    private func ended(_ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, logger: Logger) {
+    private func ended(_ claim: Claim, _ result: HandlerResult, sender: Sender, policy: RetryPolicy, logger: Logger) {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
             logger.warning(
@@ -384,7 +396,7 @@ extension Dispatcher {
             finish(claim, FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until)))
             return
         }
-        attempted(claim, AttemptReport(result), policy: policy, logger: logger)
+        attempted(claim, AttemptReport(result, event: claim.json, sender: sender), policy: policy, logger: logger)
     }
 
     private func attempted(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger) {

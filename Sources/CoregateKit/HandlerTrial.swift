@@ -1,4 +1,5 @@
 import CoregateDelivery
+import CoregateStore
 import CoregateTenants
 import CoregateWhatsApp
 import Foundation
@@ -57,6 +58,12 @@ public struct HandlerTrial: Sendable {
             attempt: attempt, stateDir: stateDir)
         let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
         return await HandlerRunner(logger: logger, identities: identities).run(invocation)
+    }
+
+    /// The attempt as the service would record it: the reply requests it would send, or a
+    /// `bad-reply` outcome with the reason.
+    public func report(of result: HandlerResult, for event: EventLine) -> AttemptReport {
+        AttemptReport(result, event: event.json, sender: tenant.sender)
     }
 }
 
