@@ -215,7 +215,7 @@ def main():
     py = sys.executable
     r = ["--results", str(results)]
     parts = {
-        "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
+        "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1", "--repeat", "1"] if args.quick else []),
         # Under a private PostgreSQL server of its own, started and removed around it.
         "postgres": [str(REPO / "Tests" / "PostgreSQL" / "with-server.sh"), py, str(HERE / "postgres.py"), *r]
         + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
