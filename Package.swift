@@ -54,7 +54,7 @@ let package = Package(
         // posix_spawn with the options a handler needs, callable from any thread, and pidfd_open.
         .target(name: "CSpawn"),
         .target(name: "CoregateDelivery", dependencies: [
-            "CoregateTenants", "CoregateStore", "CSpawn",
+            "CoregateTenants", "CoregateStore", "CoregateWhatsApp", "CSpawn",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "CoregateKit", dependencies: [

@@ -126,7 +126,7 @@ public struct HandlerRunner: Sendable {
 
     /// The state folder, made on first use. A shortage of descriptors or memory is the gateway's
     /// problem, not the handler's.
-    private static func makeStateDirectory(_ path: String) -> HandlerOutcome? {
+    static func makeStateDirectory(_ path: String) -> HandlerOutcome? {
         if mkdir(path, 0o700) == 0 || errno == EEXIST { return nil }
         do {
             try FileManager.default.createDirectory(

@@ -57,8 +57,9 @@ public enum Serve {
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
         let runner = HandlerRunner(logger: logger)
+        let streams = StreamHandlers(logger: logger, observer: { metrics.streamWorkerStopped($0) })
         let dispatcher = Dispatcher(
-            store: store, runner: runner, configuration: configuration, logger: logger,
+            store: store, runner: runner, streams: streams, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
             deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
         let gateway = Gateway(

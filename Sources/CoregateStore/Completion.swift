@@ -89,8 +89,8 @@ public enum Settlement: Sendable {
 
 /// What one settle transaction did.
 public struct SettleResult: Sendable {
-    /// Per tenant asked for, what it claimed.
-    public var claims: [String: TenantClaims] = [:]
+    /// Per pool asked for, what it claimed.
+    public var claims: [DeliveryPool: TenantClaims] = [:]
     /// Settlements whose delivery was no longer running in that attempt (replayed or purged by
     /// an operator meanwhile): nothing was recorded for them.
     public var notRunning: [Claim] = []
@@ -102,7 +102,7 @@ extension Store {
     /// first, so the same transaction can already claim the contact's next event.
     ///
     /// Nothing is written when both lists are empty.
-    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) async throws -> SettleResult {
+    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date = Date()) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let backlogCounts = backlogCounts
         return try await writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
@@ -111,13 +111,13 @@ extension Store {
     /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
     /// while another process holds the write lock, up to the busy timeout): for a thread of the
     /// caller's own, never the cooperative pool or an event loop.
-    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date = Date()) throws -> SettleResult {
+    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date = Date()) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         return try writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     private static func settle(
-        _ db: Database, _ settlements: [Settlement], claims: [String: Int], now: Date, backlogCounts: BacklogCounts
+        _ db: Database, _ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date, backlogCounts: BacklogCounts
     ) throws -> SettleResult {
         let now = now.storeMilliseconds
         var result = SettleResult()
@@ -131,8 +131,8 @@ extension Store {
                 result.notRunning.append(settlement.claim)
             }
         }
-        for (tenant, limit) in claims where limit > 0 {
-            result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: now)
+        for (pool, limit) in claims where limit > 0 {
+            result.claims[pool] = try Claiming.claim(db, pool: pool, limit: limit, now: now)
         }
         backlogCounts.add(finished.mapValues { -$0 })
         return result
