@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "CoregateWhatsApp", dependencies: [
-            "CoregateJSON",
+            "CoregateJSON", "CoregateTenants",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "CoregateStore", dependencies: [
@@ -75,7 +75,7 @@ let package = Package(
                     ],
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateJSONTests", dependencies: ["CoregateJSON"]),
-        .testTarget(name: "CoregateWhatsAppTests", dependencies: ["CoregateWhatsApp"],
+        .testTarget(name: "CoregateWhatsAppTests", dependencies: ["CoregateWhatsApp", "CoregateTenants"],
                     resources: [.copy("Resources")]),
         .testTarget(name: "CoregateVerifyTests", dependencies: ["CoregateVerify", "CoregateTenants"]),
         .testTarget(name: "CoregateSystemdTests", dependencies: ["CoregateSystemd"]),

@@ -94,7 +94,7 @@ final class Gateway: Sendable {
         let events: [Event]
         do {
             events = try WebhookDecoder.decode(
-                verified.request.body, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+                verified.request.body, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
         } catch {
             logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
             return .error(.badRequest, error.message)

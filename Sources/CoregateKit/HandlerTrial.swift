@@ -35,7 +35,7 @@ public struct HandlerTrial: Sendable {
 
     /// The events in a webhook body or in normalized events, as `EventLine.events(in:)` reads them.
     public func events(in input: [UInt8]) throws(DecodeError) -> [EventLine] {
-        try EventLine.events(in: input, sender: tenant.sender.rawValue, tenant: tenant.id, receivedAt: Date())
+        try EventLine.events(in: input, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
     }
 
     /// Whether the service would give this event to the handler at all.

@@ -1,3 +1,4 @@
+import CoregateTenants
 import Foundation
 
 /// An event in the form a handler reads it (SPEC §6), with the fields that name it.
@@ -31,7 +32,7 @@ public struct EventLine: Sendable, Equatable {
     /// A normalized event for another tenant is refused: the service never gives a handler one,
     /// and quietly rewriting it would hide a mistake in the test.
     public static func events(
-        in input: [UInt8], sender: String, tenant: String, receivedAt: Date
+        in input: [UInt8], sender: Sender, tenant: String, receivedAt: Date
     ) throws(DecodeError) -> [EventLine] {
         let document: JSONValue
         do {

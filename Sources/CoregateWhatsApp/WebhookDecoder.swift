@@ -1,3 +1,4 @@
+import CoregateTenants
 import Foundation
 
 /// Turns a webhook request body into the events it carries (SPEC §5, §6), or says why it is not
@@ -13,13 +14,12 @@ import Foundation
 /// statuses (`status.unknown`) and webhook fields (`field.<name>`) are all accepted.
 public enum WebhookDecoder {
     /// - Parameters:
-    ///   - sender: the shape the tenant declared, `on-premises` or `cloud`. A body of the other
-    ///     shape is refused, since it means a misrouted or misconfigured sender. nil takes either
-    ///     shape, for tools such as `coregate decode`.
+    ///   - sender: the sender the tenant declared. A body of the other sender's shape is refused,
+    ///     since it means a misrouted or misconfigured sender. nil takes either shape, for tools
+    ///     such as `coregate decode`.
     ///   - tenant: written into every event.
     /// - Returns: the events in the sender's order: per notification, messages, statuses, errors.
-    public static func decode(_ body: [UInt8], sender: String?, tenant: String, receivedAt: Date) throws(DecodeError) -> [Event] {
-        let declared = try sender.map(source(declaredAs:))
+    public static func decode(_ body: [UInt8], sender declared: Sender?, tenant: String, receivedAt: Date) throws(DecodeError) -> [Event] {
         let document: JSONValue
         do {
             document = try JSONParser.parse(body)
@@ -30,7 +30,7 @@ public enum WebhookDecoder {
             throw DecodeError("not a WhatsApp webhook: the body is not a JSON object")
         }
         let root = try Fields(document, at: "")
-        let shape: Source = root.has("object") || root.has("entry") ? .cloud : .onPremises
+        let shape: Sender = root.has("object") || root.has("entry") ? .cloud : .onPremises
         if let declared, declared != shape {
             throw DecodeError("the tenant expects \(declared.rawValue) webhooks, but the body is \(shape.bodyName)")
         }
@@ -44,11 +44,13 @@ public enum WebhookDecoder {
             return events
         }
     }
+}
 
-    private static func source(declaredAs sender: String) throws(DecodeError) -> Source {
-        guard let source = Source(rawValue: sender) else {
-            throw DecodeError("unknown sender \"\(DecodeError.quotable(sender))\"; expected on-premises or cloud")
+private extension Sender {
+    var bodyName: String {
+        switch self {
+        case .onPremises: "an On-Premises notification"
+        case .cloud: "a Cloud API envelope"
         }
-        return source
     }
 }

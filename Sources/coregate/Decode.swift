@@ -1,4 +1,5 @@
 import ArgumentParser
+import CoregateTenants
 import CoregateWhatsApp
 import Foundation
 
@@ -13,7 +14,7 @@ struct Decode: AsyncParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("The sender the tenant declares; without it, either shape is taken.", valueName: "on-premises|cloud"))
-    var sender: String?
+    var sender: Sender?
 
     @Option(help: "The tenant id written into each event.")
     var tenant = "local"
@@ -47,3 +48,5 @@ struct Decode: AsyncParsableCommand {
         return Array(data)
     }
 }
+
+extension Sender: ExpressibleByArgument {}

@@ -31,7 +31,7 @@ struct EventRoutingTests {
               "value": {"phone_number": "15550100200", "event": "VERIFIED_ACCOUNT"}}]}
             """
         let body = #"{"object": "whatsapp_business_account", "entry": ["# + (messages + [accountUpdate]).joined(separator: ",") + "]}"
-        return try WebhookDecoder.decode(Array(body.utf8), sender: "cloud", tenant: tenant, receivedAt: Date())
+        return try WebhookDecoder.decode(Array(body.utf8), sender: .cloud, tenant: tenant, receivedAt: Date())
     }
 
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }

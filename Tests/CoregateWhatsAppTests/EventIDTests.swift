@@ -1,3 +1,4 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 import Testing
@@ -29,15 +30,15 @@ struct EventIDTests {
     @Test("each status of one message is its own event")
     func statusesOfOneMessage() throws {
         let events = try Fixtures.body("onprem-status-batch-out-of-order.json")
-        let ids = try WebhookDecoder.decode(events, sender: "on-premises", tenant: "acme", receivedAt: Date()).map(\.id)
+        let ids = try WebhookDecoder.decode(events, sender: .onPremises, tenant: "acme", receivedAt: Date()).map(\.id)
         #expect(ids == ["status:gBEGFVVQAQd3AgkyJkMZDI_AJYw:read", "status:gBEGFVVQAQd3AgkyJkMZDI_AJYw:sent",
                         "status:gBEGFVVQAQd3AgkxMEETys3jzG7:delivered"])
     }
 
     @Test("a deleted status and the message it deleted get different ids")
     func deletedStatusVersusMessage() throws {
-        let message = try WebhookDecoder.decode(try Fixtures.body("onprem-inbound-text.json"), sender: "on-premises", tenant: "acme", receivedAt: Date())
-        let deleted = try WebhookDecoder.decode(try Fixtures.body("onprem-status-deleted.json"), sender: "on-premises", tenant: "acme", receivedAt: Date())
+        let message = try WebhookDecoder.decode(try Fixtures.body("onprem-inbound-text.json"), sender: .onPremises, tenant: "acme", receivedAt: Date())
+        let deleted = try WebhookDecoder.decode(try Fixtures.body("onprem-status-deleted.json"), sender: .onPremises, tenant: "acme", receivedAt: Date())
         #expect(message.first?.itemBody?["id"] == deleted.first?.itemBody?["id"])
         #expect(message.first?.id != deleted.first?.id)
     }

@@ -1,3 +1,4 @@
+import CoregateTenants
 import CoregateWhatsApp
 import Foundation
 import Testing

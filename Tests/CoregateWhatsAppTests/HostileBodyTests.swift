@@ -1,3 +1,4 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 import Testing
@@ -11,11 +12,11 @@ struct HostileBodyTests {
         let body = hostile.make()
         switch hostile.outcome {
         case .refused(let reason):
-            let refused = refusal(body, sender: "on-premises")
+            let refused = refusal(body, sender: .onPremises)
             #expect(refused?.hasPrefix(reason) == true, "\(refused ?? "decoded")")
         case .decoded(let count):
             #expect(throws: Never.self) {
-                let events = try WebhookDecoder.decode(body, sender: "on-premises", tenant: "acme", receivedAt: Date())
+                let events = try WebhookDecoder.decode(body, sender: .onPremises, tenant: "acme", receivedAt: Date())
                 #expect(events.count == count)
                 #expect(Set(events.map(\.id)).count == count)
             }

@@ -1,3 +1,4 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 import Testing

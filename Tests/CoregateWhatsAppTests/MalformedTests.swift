@@ -1,3 +1,4 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 import Testing
@@ -10,27 +11,27 @@ import Testing
 struct MalformedTests {
     struct Case: Sendable, CustomStringConvertible {
         let file: String
-        let sender: String
+        let sender: Sender
         let reason: String
         var description: String { file }
     }
 
     static let sharedFiles: [Case] = [
-        .init(file: "malformed-cloud-empty-entry.json", sender: "cloud", reason: "not a WhatsApp webhook: entry is missing or empty"),
-        .init(file: "malformed-cloud-wrong-object-and-value.json", sender: "cloud",
+        .init(file: "malformed-cloud-empty-entry.json", sender: .cloud, reason: "not a WhatsApp webhook: entry is missing or empty"),
+        .init(file: "malformed-cloud-wrong-object-and-value.json", sender: .cloud,
               reason: #"not a WhatsApp webhook: object is "page", not "whatsapp_business_account""#),
-        .init(file: "malformed-duplicate-keys.json", sender: "on-premises", reason: #"invalid JSON: duplicate key "messages" at byte 152"#),
-        .init(file: "malformed-empty-body.txt", sender: "on-premises", reason: "invalid JSON: the body is empty"),
-        .init(file: "malformed-empty-object.json", sender: "on-premises", reason: "not a WhatsApp webhook: no messages, statuses or errors"),
-        .init(file: "malformed-form-encoded.txt", sender: "on-premises", reason: "invalid JSON: unexpected byte 0x63 at byte 0"),
-        .init(file: "malformed-messages-as-object.json", sender: "on-premises", reason: "messages is not an array"),
-        .init(file: "malformed-null.json", sender: "on-premises", reason: "not a WhatsApp webhook: the body is not a JSON object"),
-        .init(file: "malformed-plain-text.txt", sender: "cloud", reason: "invalid JSON: unexpected byte 0x74 at byte 0"),
-        .init(file: "malformed-single-quotes.json", sender: "on-premises", reason: "invalid JSON: expected a key in quotes at byte 1"),
-        .init(file: "malformed-top-level-array.json", sender: "on-premises", reason: "not a WhatsApp webhook: the body is not a JSON object"),
-        .init(file: "malformed-trailing-garbage.json", sender: "on-premises", reason: "invalid JSON: more data after the JSON value at byte 370"),
-        .init(file: "malformed-truncated.json", sender: "on-premises", reason: "invalid JSON: the body ends in the middle of a value at byte 222"),
-        .init(file: "malformed-wrong-types.json", sender: "on-premises", reason: "contacts is not an array"),
+        .init(file: "malformed-duplicate-keys.json", sender: .onPremises, reason: #"invalid JSON: duplicate key "messages" at byte 152"#),
+        .init(file: "malformed-empty-body.txt", sender: .onPremises, reason: "invalid JSON: the body is empty"),
+        .init(file: "malformed-empty-object.json", sender: .onPremises, reason: "not a WhatsApp webhook: no messages, statuses or errors"),
+        .init(file: "malformed-form-encoded.txt", sender: .onPremises, reason: "invalid JSON: unexpected byte 0x63 at byte 0"),
+        .init(file: "malformed-messages-as-object.json", sender: .onPremises, reason: "messages is not an array"),
+        .init(file: "malformed-null.json", sender: .onPremises, reason: "not a WhatsApp webhook: the body is not a JSON object"),
+        .init(file: "malformed-plain-text.txt", sender: .cloud, reason: "invalid JSON: unexpected byte 0x74 at byte 0"),
+        .init(file: "malformed-single-quotes.json", sender: .onPremises, reason: "invalid JSON: expected a key in quotes at byte 1"),
+        .init(file: "malformed-top-level-array.json", sender: .onPremises, reason: "not a WhatsApp webhook: the body is not a JSON object"),
+        .init(file: "malformed-trailing-garbage.json", sender: .onPremises, reason: "invalid JSON: more data after the JSON value at byte 370"),
+        .init(file: "malformed-truncated.json", sender: .onPremises, reason: "invalid JSON: the body ends in the middle of a value at byte 222"),
+        .init(file: "malformed-wrong-types.json", sender: .onPremises, reason: "contacts is not an array"),
     ]
 
     @Test("each malformed fixture is refused with its reason", arguments: sharedFiles)
@@ -49,7 +50,7 @@ struct MalformedTests {
     @Test("items missing what identifies them are stored as malformed events, each with its reason")
     func missingRequiredFieldsAreMalformedEvents() throws {
         let body = try Fixtures.body("malformed-missing-required-fields.json", in: "malformed")
-        let events = try WebhookDecoder.decode(body, sender: "on-premises", tenant: "acme", receivedAt: Date())
+        let events = try WebhookDecoder.decode(body, sender: .onPremises, tenant: "acme", receivedAt: Date())
         #expect(events.map(\.type) == ["message.unknown", "status.unknown"])
         #expect(events.map(\.decodeError) == ["messages[0].id is missing", "statuses[0].id is missing"])
         #expect(events.first?.raw["text"]?["body"] == .string("no id, no from, no timestamp"))
@@ -59,7 +60,7 @@ struct MalformedTests {
     @Test("a type nobody knows yet is a message.unknown event with its raw object, not a refusal")
     func unknownTypeIsAccepted() throws {
         let body = try Fixtures.body("malformed-unknown-message-type.json", in: "malformed")
-        let events = try WebhookDecoder.decode(body, sender: "on-premises", tenant: "acme", receivedAt: Date())
+        let events = try WebhookDecoder.decode(body, sender: .onPremises, tenant: "acme", receivedAt: Date())
         #expect(events.map(\.type) == ["message.unknown"])
         #expect(events.first?.itemBody?["type"] == .string("hologram"))
         #expect(events.first?.raw["hologram"]?["note"] == .string("type value the gateway has never seen"))
@@ -67,13 +68,11 @@ struct MalformedTests {
 
     static let message = #""from":"15550100777","id":"ABEGx","timestamp":"1718371205""#
 
-    static let inlineBodies: [(body: String, sender: String?, reason: String)] = [
-        (cloudBody(value: #""messages":[]"#), "on-premises",
+    static let inlineBodies: [(body: String, sender: Sender?, reason: String)] = [
+        (cloudBody(value: #""messages":[]"#), .onPremises,
          "the tenant expects on-premises webhooks, but the body is a Cloud API envelope"),
-        (#"{"messages":[{\#(message),"type":"text","text":{"body":"hi"}}]}"#, "cloud",
+        (#"{"messages":[{\#(message),"type":"text","text":{"body":"hi"}}]}"#, .cloud,
          "the tenant expects cloud webhooks, but the body is an On-Premises notification"),
-        (#"{"messages":[{\#(message),"type":"text","text":{"body":"hi"}}]}"#, "coreapp",
-         #"unknown sender "coreapp"; expected on-premises or cloud"#),
         (#"{"messages":[]}"#, nil, "not a WhatsApp webhook: no messages, statuses or errors"),
         (#"{"contacts":[{"wa_id":"15550100777"}]}"#, nil, "not a WhatsApp webhook: no messages, statuses or errors"),
         (#"{"messages":[{"x":1}],"statuses":"none"}"#, nil, "statuses is not an array"),

@@ -89,6 +89,13 @@ def test_a_body_of_the_other_sender_is_refused():
     assert b"but the body is a Cloud API envelope" in run.stderr
 
 
+def test_an_unknown_sender_is_refused_before_decoding():
+    run = decode(RESOURCES / "fixtures" / "onprem-inbound-text.json", "--sender", "coreapp")
+    assert run.returncode == 64
+    assert b"'coreapp' is invalid" in run.stderr and b"'on-premises' and 'cloud'" in run.stderr
+    assert run.stdout == b""
+
+
 # The schema must be tight enough to catch drift: each of these edits of a real event breaks it.
 def broken_variants(text_event, status_event, username_event, field_event, malformed_event):
     def edit(event, change):

@@ -1,3 +1,4 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 
@@ -11,7 +12,7 @@ import Foundation
 public func decoderFuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let body = Array(UnsafeRawBufferPointer(start: start, count: count))
     let receivedAt = Date(timeIntervalSince1970: 1_718_400_000)
-    for sender in [nil, "on-premises", "cloud"] {
+    for sender in [nil] + Sender.allCases.map(Optional.some) {
         let events: [Event]
         do {
             events = try WebhookDecoder.decode(body, sender: sender, tenant: "fuzz", receivedAt: receivedAt)

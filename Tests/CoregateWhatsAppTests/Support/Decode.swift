@@ -1,13 +1,14 @@
+import CoregateTenants
 @testable import CoregateWhatsApp
 import Foundation
 
 /// Decoding as the gateway does it, for bodies written inline in a test.
-func decode(_ body: String, sender: String? = nil, receivedAt: Date = Date(timeIntervalSince1970: 1_718_400_000)) throws(DecodeError) -> [Event] {
+func decode(_ body: String, sender: Sender? = nil, receivedAt: Date = Date(timeIntervalSince1970: 1_718_400_000)) throws(DecodeError) -> [Event] {
     try WebhookDecoder.decode(Array(body.utf8), sender: sender, tenant: "acme", receivedAt: receivedAt)
 }
 
 /// The message `DecodeError` a body is refused with, or nil when it decodes.
-func refusal(_ body: [UInt8], sender: String? = nil) -> String? {
+func refusal(_ body: [UInt8], sender: Sender? = nil) -> String? {
     do {
         _ = try WebhookDecoder.decode(body, sender: sender, tenant: "acme", receivedAt: Date())
         return nil

@@ -1,3 +1,4 @@
+import CoregateTenants
 import Foundation
 
 /// The bodies under Resources/: copies of the shared fixtures plus this suite's own (see
@@ -12,8 +13,8 @@ enum Fixtures {
     }
 
     /// A `cloud-` file is a Cloud API envelope, anything else an On-Premises notification.
-    static func sender(of name: String) -> String {
-        name.hasPrefix("cloud-") ? "cloud" : "on-premises"
+    static func sender(of name: String) -> Sender {
+        name.hasPrefix("cloud-") ? .cloud : .onPremises
     }
 
     private static func url(_ folder: String) -> URL {
