@@ -22,7 +22,7 @@ import Synchronization
 /// slots are events in flight to its workers (workers × `max_inflight`). A pool's runs are
 /// claimed, recorded and started in the same rounds as every other's.
 public final class Dispatcher: Sendable {
-    private let store: Store
+    private let store: any Store
     private let runner: HandlerRunner
     /// The transport of stream handlers' runs.
     public let streams: StreamHandlers
@@ -132,7 +132,7 @@ public final class Dispatcher: Sendable {
     }
 
     public init(
-        store: Store, runner: HandlerRunner, streams: StreamHandlers? = nil, configuration: Configuration, logger: Logger,
+        store: any Store, runner: HandlerRunner, streams: StreamHandlers? = nil, configuration: Configuration, logger: Logger,
         attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
         deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in }
     ) {

@@ -9,7 +9,7 @@ import Logging
 /// The last two stages for one request's events: stored then delivered by the queue, or run at
 /// once in direct mode. Either way the answer is what tells the sender whether to retry.
 struct Delivery: Sendable {
-    let store: Store
+    let store: any Store
     let dispatcher: Dispatcher
     let runner: HandlerRunner
     let metrics: GatewayMetrics
@@ -58,7 +58,7 @@ struct Delivery: Sendable {
     func runDirect(_ events: [Event], tenants: [Tenant], global: GlobalConfig, logger: Logger) async -> Answer {
         let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let succeededBefore = await directSucceeded(events, logger: logger)
-        var succeeded: [Store.DirectSuccess] = []
+        var succeeded: [DirectSuccess] = []
         // Also when the request ends early (no slot, a shortage): what succeeded is not run again.
         defer { remember(succeeded, logger: logger) }
         var failures = 0
@@ -95,7 +95,7 @@ struct Delivery: Sendable {
                     let stored = NewEvent(
                         id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey, json: line,
                         handlers: [])
-                    succeeded.append(Store.DirectSuccess(event: stored, handler: handler.name, report: report))
+                    succeeded.append(DirectSuccess(event: stored, handler: handler.name, report: report))
                 } else {
                     failures += 1
                     logger.warning("direct delivery failed", metadata: ["outcome": "\(result.outcome)"])
@@ -122,7 +122,7 @@ struct Delivery: Sendable {
 
     /// Recorded after the answer's work, in the background: the sender retries only after a
     /// non-200, long after this commit, and a record lost to a crash costs one more run at most.
-    private func remember(_ successes: [Store.DirectSuccess], logger: Logger) {
+    private func remember(_ successes: [DirectSuccess], logger: Logger) {
         guard !successes.isEmpty else { return }
         let store = store
         Task {

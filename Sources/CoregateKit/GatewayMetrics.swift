@@ -76,7 +76,7 @@ final class GatewayMetrics: Sendable {
     }
 
     /// The exposition text, with the queue's gauges read fresh from the store.
-    func scrape(store: Store, runningHandlers: Int) async -> [UInt8] {
+    func scrape(store: any Store, runningHandlers: Int) async -> [UInt8] {
         registry.makeGauge(
             descriptor: .init(namespace: "coregate", metricName: "handlers_running", helpText: "Handler processes running now")
         ).set(Double(runningHandlers))

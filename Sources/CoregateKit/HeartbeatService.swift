@@ -11,7 +11,7 @@ struct HeartbeatService: Service {
     let status: StatusReporter
     let notifier: SystemdNotifier
     let eventLoops: EventLoopProbe
-    let store: Store
+    let store: any Store
     let logger: Logger
 
     func run() async {

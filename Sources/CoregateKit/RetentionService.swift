@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// the watchdog must keep beating meanwhile. Each batch is a short transaction, so ingest and the
 /// dispatcher wait at most one batch for the write lock.
 struct RetentionService: Service {
-    let store: Store
+    let store: any Store
     let live: LiveConfiguration
     let logger: Logger
 

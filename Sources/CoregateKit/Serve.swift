@@ -42,9 +42,9 @@ public enum Serve {
         // Only while HTTPS sockets are open does a reload have a certificate to replace.
         let tls = servesHTTPS ? serving.tls.map(SwappableTLSContext.init) : nil
 
-        let store: Store
+        let store: any Store
         do {
-            store = try StoreSetup.open(configuration.global)
+            store = try await StoreSetup.open(configuration.global)
             let interrupted = try await store.recoverInterruptedDeliveries()
             if interrupted > 0 {
                 logger.warning("deliveries cut short by the last stop will run again", metadata: ["deliveries": "\(interrupted)"])
@@ -62,6 +62,10 @@ public enum Serve {
             store: store, runner: runner, streams: streams, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
             deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
+        // Work another node stored wakes this one's dispatcher at once, not at its next look.
+        store.wakeOnWorkFromElsewhere { tenants in
+            dispatcher.wake(tenants: tenants ?? live.configuration.tenants.map(\.id))
+        }
         let gateway = Gateway(
             live: live,
             delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, metrics: metrics),

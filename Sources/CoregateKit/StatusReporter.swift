@@ -37,7 +37,7 @@ final class StatusReporter: Sendable {
         return parts.joined(separator: "; ")
     }
 
-    func refreshQueue(from store: Store) async {
+    func refreshQueue(from store: any Store) async {
         guard let counts = try? await store.deliveryCounts() else { return }
         let queue = QueueCounts(
             queued: (counts[.pending] ?? 0) + (counts[.retrying] ?? 0), dead: counts[.dead] ?? 0)

@@ -26,6 +26,10 @@ final class BacklogCounts: Sendable {
         }
     }
 
+    func replace(with fresh: [String: Int]) {
+        counts.withLock { $0 = fresh }
+    }
+
     func reload(from db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             SELECT tenant, SUM(n) FROM delivery_count
@@ -34,6 +38,6 @@ final class BacklogCounts: Sendable {
         let rows = try Row.fetchAll(statement)
         var fresh: [String: Int] = [:]
         for row in rows { fresh[row[0]] = row[1] }
-        counts.withLock { $0 = fresh }
+        replace(with: fresh)
     }
 }

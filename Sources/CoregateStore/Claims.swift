@@ -8,6 +8,8 @@ public struct Claim: Sendable, Hashable {
     public let eventType: String
     public let tenant: String
     public let handler: String
+    /// The contact whose lane the delivery is in; nil: a lane of its own.
+    public let contactKey: String?
     /// 1-based within the current round (`COREGATE_ATTEMPT`). An attempt cut short by a crash
     /// counts, so the attempt after a restart has the next number.
     public let attempt: Int
@@ -79,7 +81,7 @@ enum Claiming {
     private static func markRunning(_ db: Database, deliveryID: Int64, now: Int64) throws -> Claim {
         let statement = try db.cachedStatement(sql: """
             UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ? WHERE id = ?
-            RETURNING event_seq, tenant, handler, attempts, round
+            RETURNING event_seq, tenant, handler, contact_key, attempts, round
             """)
         guard let delivery = try Row.fetchOne(statement, arguments: [now, deliveryID]) else {
             fatalError("delivery \(deliveryID) was found in this transaction, so it exists")
@@ -90,30 +92,20 @@ enum Claiming {
         }
         return Claim(
             deliveryID: deliveryID, eventID: event["id"], eventType: event["type"],
-            tenant: delivery["tenant"], handler: delivery["handler"],
+            tenant: delivery["tenant"], handler: delivery["handler"], contactKey: delivery["contact_key"],
             attempt: delivery["attempts"], round: delivery["round"], json: [UInt8](event["json"] as Data))
     }
 }
 
-extension Store {
-    /// Claims due deliveries for each tenant, up to its free slots, in one transaction; each
-    /// tenant's oldest due first, tenants in id order.
-    public func claimReady(limitPerTenant: [String: Int], now: Date = Date()) async throws -> [Claim] {
-        let pools = Dictionary(uniqueKeysWithValues: limitPerTenant.map { (DeliveryPool(tenant: $0.key), $0.value) })
-        let claimed = try await settle([], claims: pools, now: now).claims
-        return claimed.sorted { $0.key.tenant < $1.key.tenant }.flatMap(\.value.claims)
-    }
-
-    /// When each of these tenants' earliest waiting head becomes due (in the past when one is due
-    /// already); tenants with nothing waiting are left out. One index lookup per tenant.
+extension SQLiteStore {
+    /// One index lookup per tenant.
     public func dueDates(tenants: [String]) async throws -> [String: Date] {
         let pools = tenants.map { DeliveryPool(tenant: $0) }
         let dates = try await pool.read { try Claiming.dueDates($0, pools: pools) }
         return Dictionary(uniqueKeysWithValues: dates.map { ($0.key.tenant, $0.value) })
     }
 
-    /// When each pool's earliest waiting head becomes due, on the calling thread, which it blocks:
-    /// for a thread of the caller's own.
+    /// One index lookup per pool.
     public func dueDatesBlocking(pools: [DeliveryPool]) throws -> [DeliveryPool: Date] {
         try pool.read { try Claiming.dueDates($0, pools: pools) }
     }

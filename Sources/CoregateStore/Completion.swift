@@ -96,22 +96,15 @@ public struct SettleResult: Sendable {
     public var notRunning: [Claim] = []
 }
 
-extension Store {
-    /// The dispatcher's one write per round: records how finished deliveries ended, then claims
-    /// due ones for the free slots, in one transaction. A finished delivery releases its lane
-    /// first, so the same transaction can already claim the contact's next event.
-    ///
-    /// Nothing is written when both lists are empty.
-    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date = Date()) async throws -> SettleResult {
+extension SQLiteStore {
+    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let backlogCounts = backlogCounts
         return try await writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
-    /// ``settle(_:claims:now:)`` on the calling thread, which it blocks for the transaction (and
-    /// while another process holds the write lock, up to the busy timeout): for a thread of the
-    /// caller's own, never the cooperative pool or an event loop.
-    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date = Date()) throws -> SettleResult {
+    /// Blocks while another process holds the write lock too, up to the busy timeout.
+    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         return try writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
@@ -136,20 +129,6 @@ extension Store {
         }
         backlogCounts.add(finished.mapValues { -$0 })
         return result
-    }
-
-    /// Records one attempt; see ``settle(_:claims:now:)``.
-    ///
-    /// Throws ``StoreError/claimNotRunning(deliveryID:)`` when the delivery is no longer running
-    /// in this attempt.
-    @discardableResult
-    public func complete(
-        _ claim: Claim, report: AttemptReport, policy: RetryPolicy, now: Date = Date()
-    ) async throws -> Completion {
-        let completion = policy.completion(after: report.outcome, attempt: claim.attempt, now: now)
-        let result = try await settle([.attempted(claim, report, completion)], claims: [:], now: now)
-        guard result.notRunning.isEmpty else { throw StoreError.claimNotRunning(deliveryID: claim.deliveryID) }
-        return completion
     }
 
     /// False when the delivery is no longer running in this attempt.

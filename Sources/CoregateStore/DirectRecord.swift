@@ -5,8 +5,7 @@ import GRDB
 /// so the sender's retry of a request (the Coreapp retries until it sees `200`) runs only the
 /// handlers that did not (SPEC §8). A success is stored as the event with a `done` delivery and
 /// its attempt, as the queue stores one: `coregate events` shows it, and retention prunes it.
-extension Store {
-    /// For each of these events of the tenant, the handlers that already succeeded on it.
+extension SQLiteStore {
     public func directSucceeded(tenant: String, eventIDs: [String]) async throws -> [String: Set<String>] {
         guard !eventIDs.isEmpty else { return [:] }
         return try await pool.read { db in
@@ -23,22 +22,7 @@ extension Store {
         }
     }
 
-    /// One handler's success on one event in direct mode.
-    public struct DirectSuccess: Sendable {
-        /// Its `handlers` are ignored.
-        public var event: NewEvent
-        public var handler: String
-        public var report: AttemptReport
-
-        public init(event: NewEvent, handler: String, report: AttemptReport) {
-            self.event = event
-            self.handler = handler
-            self.report = report
-        }
-    }
-
-    /// Records a request's direct-mode successes, in one transaction.
-    public func recordDirectSuccesses(_ successes: [DirectSuccess], now: Date = Date()) async throws {
+    public func recordDirectSuccesses(_ successes: [DirectSuccess], now: Date) async throws {
         guard !successes.isEmpty else { return }
         let now = now.storeMilliseconds
         try await writeWithoutFsync { db in

@@ -4,7 +4,7 @@ import GRDB
 /// The operator's writes (CLI `replay`, `purge`) and retention. They may run in the CLI while the
 /// service runs: each works in short transactions of at most `batchSize` rows, so the service's
 /// commits wait at most one batch for the write lock (the busy timeout covers that wait).
-extension Store {
+extension SQLiteStore {
     static let batchSize = 1000
 
     /// Queues the finished (done or dead) deliveries of these events again, and returns how many.
@@ -16,7 +16,7 @@ extension Store {
     /// The delivery waits behind whatever its lane has unfinished, and goes first when the lane
     /// is free.
     @discardableResult
-    public func replay(ids: [String], now: Date = Date()) async throws -> Int {
+    public func replay(ids: [String], now: Date) async throws -> Int {
         var replayed = 0
         for chunk in ids.chunked(Self.batchSize) {
             replayed += try await write { db in
@@ -36,7 +36,7 @@ extension Store {
     /// Queues a tenant's dead deliveries again (`deadOnly`), or every finished one (done too,
     /// which re-delivers the tenant's retained history). Rounds as in ``replay(ids:now:)``.
     @discardableResult
-    public func replay(tenant: String, deadOnly: Bool, now: Date = Date()) async throws -> Int {
+    public func replay(tenant: String, deadOnly: Bool, now: Date) async throws -> Int {
         let states = deadOnly ? "state = 'dead'" : "state IN ('done', 'dead')"
         var replayed = 0
         var afterID: Int64 = 0

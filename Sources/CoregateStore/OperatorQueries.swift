@@ -61,7 +61,7 @@ public struct TenantStats: Sendable, Equatable {
     public var outcomesLastHour: [String: Int]
 }
 
-extension Store {
+extension SQLiteStore {
     /// Events, newest first. `state` keeps events with at least one delivery in that state;
     /// `typeGlob` is a handler-style glob (`EventTypePattern`), matched with SQLite's GLOB, which
     /// means the same on the characters such a glob may hold.
@@ -69,7 +69,7 @@ extension Store {
     /// Walks events from the newest until `limit` match: quick for recent or common states, a
     /// scan of the table when few rows match (fine for an operator's command, not for a hot path).
     public func events(
-        tenant: String? = nil, state: DeliveryState? = nil, typeGlob: String? = nil, limit: Int = 50
+        tenant: String?, state: DeliveryState?, typeGlob: String?, limit: Int
     ) async throws -> [EventSummary] {
         try await pool.read { db in
             var conditions: [String] = []
@@ -121,10 +121,7 @@ extension Store {
         }
     }
 
-    /// Per-tenant delivery counts by state, the oldest waiting delivery's age, and the outcomes of
-    /// the attempts started in the hour before `now`.
-    /// Deliveries by state over all tenants, from the counts the triggers keep: cheap enough for
-    /// the `STATUS=` line every few seconds, whatever the backlog.
+    /// From the counts the triggers keep, whatever the backlog.
     public func deliveryCounts() async throws -> [DeliveryState: Int] {
         try await pool.read { db in
             var counts: [DeliveryState: Int] = [:]
@@ -136,7 +133,7 @@ extension Store {
         }
     }
 
-    public func stats(now: Date = Date()) async throws -> [TenantStats] {
+    public func stats(now: Date) async throws -> [TenantStats] {
         try await pool.read { db in
             var stats: [String: TenantStats] = [:]
             func update(_ tenant: String, _ change: (inout TenantStats) -> Void) {

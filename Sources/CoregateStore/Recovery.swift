@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension Store {
+extension SQLiteStore {
     /// Makes deliveries left `running` by a dead process due again, and returns how many.
     ///
     /// The service calls this once at startup, before its dispatcher claims anything; the CLI
@@ -9,7 +9,7 @@ extension Store {
     /// `interrupted` and keeps its number, so the next attempt counts on (at-least-once: the
     /// handler may have done its work before the crash). The delivery stays its lane's head.
     @discardableResult
-    public func recoverInterruptedDeliveries(now: Date = Date()) async throws -> Int {
+    public func recoverInterruptedDeliveries(now: Date) async throws -> Int {
         let now = now.storeMilliseconds
         return try await write { db in
             try db.execute(sql: """

@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 
-/// The durable queue: the one owner of `<state_dir>/coregate.sqlite`.
+/// The durable queue of one box: the one owner of `<state_dir>/coregate.sqlite`.
 ///
-/// A process opens one `Store` per file and keeps it for its lifetime (GRDB's first rule: one
+/// A process opens one `SQLiteStore` per file and keeps it for its lifetime (GRDB's first rule: one
 /// connection pool per file). The service and the CLI are two processes on the same file: the
 /// `DatabasePool` (WAL) lets their readers run beside any writer, and a busy timeout makes a
 /// writer wait for the other process's transaction instead of failing with "database is locked".
@@ -13,7 +13,7 @@ import GRDB
 /// Opening migrates the schema. It does not touch deliveries: only the service calls
 /// ``recoverInterruptedDeliveries(now:)``, because a CLI that did so would steal the running
 /// service's deliveries.
-public final class Store: Sendable {
+public final class SQLiteStore: Store {
     public struct Options: Sendable {
         /// How far a commit (and so a `200`) is durable. SQLite runs in WAL mode either way.
         ///
@@ -83,20 +83,16 @@ public final class Store: Sendable {
         }
     }
 
-    /// Stores each event once and queues one delivery per handler it names, in one group commit
-    /// shared with concurrent callers. Returns only after that commit: then the events are as
-    /// durable as ``Options/powerLossSafe`` says, and the request may be answered `200`.
-    /// An event whose (tenant, id) is already stored counts as a duplicate and queues nothing.
+    /// See ``Store/enqueue(_:)``. On return the events are as durable as ``Options/powerLossSafe`` says.
     public func enqueue(_ events: [NewEvent]) async throws -> EnqueueResult {
         try await eventWriter.enqueue(events)
     }
 
-    /// The tenant's pending, running and retrying deliveries; a lock and a dictionary lookup.
+    /// A lock and a dictionary lookup.
     public func backlog(tenant: String) -> Int {
         backlogCounts.count(tenant: tenant)
     }
 
-    /// How many transactions group commit has run; tests and metrics compare it with callers.
     public var groupCommits: Int {
         get async { await eventWriter.commits }
     }
@@ -155,6 +151,9 @@ public final class Store: Sendable {
         if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
         return result!
     }
+
+    /// A file has one service; the CLI's replays show up at the dispatcher's next look at the queue.
+    public func wakeOnWorkFromElsewhere(_ wake: @escaping @Sendable (_ tenants: [String]?) -> Void) {}
 
     /// Reads the backlog counts afresh: after this process's operator writes, and now and then in
     /// the service, to see what another process (the CLI's `replay`) changed.

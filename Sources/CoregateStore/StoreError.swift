@@ -3,6 +3,7 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
     enum Code: Equatable {
         case schemaTooNew
         case claimNotRunning(deliveryID: Int64)
+        case unavailable
     }
 
     let code: Code
@@ -15,12 +16,18 @@ public struct StoreError: Error, Equatable, CustomStringConvertible {
         StoreError(code: .claimNotRunning(deliveryID: deliveryID))
     }
 
+    /// The database did not answer in time (unreachable, or overloaded): nothing was committed
+    /// that the caller was told about, and the caller may try again.
+    public static let unavailable = StoreError(code: .unavailable)
+
     public var description: String {
         switch code {
         case .schemaTooNew:
             "the database was created by a newer coregate; upgrade this binary"
         case .claimNotRunning(let id):
             "delivery \(id) is no longer running in this attempt (recovered, replayed or purged meanwhile)"
+        case .unavailable:
+            "the database did not answer in time"
         }
     }
 }

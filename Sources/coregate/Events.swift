@@ -28,7 +28,7 @@ extension Coregate {
             }
 
             func run() async throws {
-                let store = try options.openStore()
+                let store = try await options.openStore()
                 let events = try await store.events(tenant: tenant, state: state, typeGlob: type, limit: limit)
                 print(["STORED", "TENANT", "ID", "TYPE", "CONTACT", "DELIVERIES"].joined(separator: "\t"))
                 for event in events {
@@ -49,7 +49,7 @@ extension Coregate {
             @Argument(help: "The event id.") var id: String
 
             func run() async throws {
-                let store = try options.openStore()
+                let store = try await options.openStore()
                 let details = try await store.event(id: id)
                 guard !details.isEmpty else {
                     print("no event with id \(id)")

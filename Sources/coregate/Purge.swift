@@ -19,7 +19,7 @@ extension Coregate {
         }
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let count = try await store.purgeDead(before: Self.parse(before)!)
             print("purged \(count) dead deliveries")
         }

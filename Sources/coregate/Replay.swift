@@ -24,7 +24,7 @@ extension Coregate {
         }
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let count: Int
             if let tenant {
                 count = try await store.replay(tenant: tenant, deadOnly: dead)

@@ -10,7 +10,7 @@ extension Coregate {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let store = try options.openStore()
+            let store = try await options.openStore()
             let stats = try await store.stats()
             let states: [DeliveryState] = [.pending, .running, .retrying, .done, .dead]
             print((["TENANT"] + states.map { $0.rawValue.uppercased() } + ["OLDEST_PENDING", "LAST_HOUR"]).joined(separator: "\t"))

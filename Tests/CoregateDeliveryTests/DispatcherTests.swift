@@ -53,12 +53,12 @@ struct DispatcherTests {
 
     private struct Fixture {
         let directory: String
-        let store: Store
+        let store: any Store
         let dispatcher: Dispatcher
 
         init(mode: DeliveryMode, concurrency: Int, command: [String] = ["/bin/true"]) throws {
             directory = FileManager.default.temporaryDirectory.path + "/coregate-dispatcher-" + UUID().uuidString
-            store = try Store(directory: directory)
+            store = try SQLiteStore(directory: directory)
             var delivery = DeliveryConfig(mode: mode, concurrency: concurrency)
             delivery.backoffInitial = .zero
             let tenant = Tenant(

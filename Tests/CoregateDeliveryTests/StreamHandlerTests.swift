@@ -102,7 +102,7 @@ struct StreamHandlerTests {
 /// A queue tenant with one stream handler (2 workers) running ``StreamHandlerTests/worker``.
 final class StreamFixture: Sendable {
     let sandbox: HandlerSandbox
-    let store: Store
+    let store: any Store
     let dispatcher: Dispatcher
     let running: Task<Void, Never>
     private let stopLog = StopLog()
@@ -112,7 +112,7 @@ final class StreamFixture: Sendable {
     init(misbehave: String, timeout: Duration = .seconds(30), workers: Int = 1) throws {
         sandbox = try HandlerSandbox()
         let script = try sandbox.file("worker.py", StreamHandlerTests.worker)
-        store = try Store(directory: sandbox.folder)
+        store = try SQLiteStore(directory: sandbox.folder)
         var delivery = DeliveryConfig(mode: .queue, concurrency: 2)
         delivery.backoffInitial = .zero
         delivery.backoffMax = .zero

@@ -4,11 +4,11 @@ import Testing
 
 @Suite("Per-contact order")
 struct ContactOrderTests {
-    @Test("a contact's later event waits while its earlier one is unfinished; other contacts go ahead")
-    func laterEventWaits() async throws {
+    @Test("a contact's later event waits while its earlier one is unfinished; other contacts go ahead", arguments: Backend.available)
+    func laterEventWaits(backend: Backend) async throws {
         // Given two events of contact A and one of contact B
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("a1", contact: "A"), makeEvent("a2", contact: "A"), makeEvent("b1", contact: "B")])
 
         // When the dispatcher claims everything it can
@@ -24,11 +24,11 @@ struct ContactOrderTests {
         #expect(try await store.claimAll().map(\.eventID) == ["a2"])
     }
 
-    @Test("a retrying event holds its contact's line, and a dead letter releases it")
-    func retryingHoldsDeadReleases() async throws {
+    @Test("a retrying event holds its contact's line, and a dead letter releases it", arguments: Backend.available)
+    func retryingHoldsDeadReleases(backend: Backend) async throws {
         // Given two events of one contact, and a policy of two attempts
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("a1", contact: "A"), makeEvent("a2", contact: "A")])
         let policy = RetryPolicy(maxAttempts: 2, backoff: Backoff(initialDelay: .seconds(60), maxDelay: .seconds(60)))
         let start = Date()
@@ -50,11 +50,11 @@ struct ContactOrderTests {
         #expect(try await store.claimAll(now: due).map(\.eventID) == ["a2"])
     }
 
-    @Test("events without a contact are never held back")
-    func noContactNoOrder() async throws {
+    @Test("events without a contact are never held back", arguments: Backend.available)
+    func noContactNoOrder(backend: Backend) async throws {
         // Given three events without a contact
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue((0..<3).map { makeEvent("s\($0)", type: "error", contact: nil) })
 
         // When the dispatcher claims
@@ -64,11 +64,11 @@ struct ContactOrderTests {
         #expect(claims.count == 3)
     }
 
-    @Test("each handler has its own line for a contact")
-    func linesArePerHandler() async throws {
+    @Test("each handler has its own line for a contact", arguments: Backend.available)
+    func linesArePerHandler(backend: Backend) async throws {
         // Given two events of one contact, each for two handlers
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([
             makeEvent("a1", contact: "A", handlers: ["bot", "receipts"]),
             makeEvent("a2", contact: "A", handlers: ["bot", "receipts"]),
@@ -84,11 +84,11 @@ struct ContactOrderTests {
         #expect(next.map(\.handler) == ["bot"] && next.map(\.eventID) == ["a2"])
     }
 
-    @Test("order holds for each contact with four workers, failures and retries, while contacts interleave")
-    func orderUnderConcurrency() async throws {
+    @Test("order holds for each contact with four workers, failures and retries, while contacts interleave", arguments: Backend.available)
+    func orderUnderConcurrency(backend: Backend) async throws {
         // Given 8 contacts × 25 events for two handlers, arriving in interleaved requests
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         let contacts = 8, perContact = 25
         for n in 0..<perContact {
             _ = try await store.enqueue((0..<contacts).map {

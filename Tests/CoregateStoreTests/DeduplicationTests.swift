@@ -4,11 +4,11 @@ import Testing
 
 @Suite("Deduplication")
 struct DeduplicationTests {
-    @Test("five redeliveries of one request store and queue it once")
-    func redeliveriesAreDuplicates() async throws {
+    @Test("five redeliveries of one request store and queue it once", arguments: Backend.available)
+    func redeliveriesAreDuplicates(backend: Backend) async throws {
         // Given a request of three events, each for two handlers
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         let request = (0..<3).map { makeEvent("wamid.\($0)", handlers: ["bot", "receipts"]) }
 
         // When it is delivered once and redelivered five times
@@ -24,11 +24,11 @@ struct DeduplicationTests {
         #expect(store.backlog(tenant: "acme") == 6)
     }
 
-    @Test("the same event in concurrent requests is stored once")
-    func concurrentDuplicates() async throws {
+    @Test("the same event in concurrent requests is stored once", arguments: Backend.available)
+    func concurrentDuplicates(backend: Backend) async throws {
         // Given a store
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
 
         // When eight requests carry the same event at once
         let results = try await withThrowingTaskGroup(of: EnqueueResult.self) { group in
@@ -41,11 +41,11 @@ struct DeduplicationTests {
         #expect(results.map(\.duplicates).reduce(0, +) == 7)
     }
 
-    @Test("one id in two tenants is two events, and a handler named twice gets one delivery")
-    func idsAreUniquePerTenant() async throws {
+    @Test("one id in two tenants is two events, and a handler named twice gets one delivery", arguments: Backend.available)
+    func idsAreUniquePerTenant(backend: Backend) async throws {
         // Given a store
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
 
         // When two tenants each store an event with one id, one naming its handler twice
         let result = try await store.enqueue([

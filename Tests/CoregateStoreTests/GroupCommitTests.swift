@@ -4,12 +4,12 @@ import Testing
 
 @Suite("Group commit")
 struct GroupCommitTests {
-    @Test("concurrent enqueues share fewer transactions, and each caller returns after its commit")
-    func concurrentEnqueuesShareTransactions() async throws {
+    @Test("concurrent enqueues share fewer transactions, and each caller returns after its commit", arguments: Backend.available)
+    func concurrentEnqueuesShareTransactions(backend: Backend) async throws {
         // Given a store, and a second pool on the same file that sees only committed data
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
-        let observer = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
+        let observer = try await place.open()
         let callers = 200
 
         // When 200 callers enqueue one event each at once
@@ -31,11 +31,11 @@ struct GroupCommitTests {
         #expect(commits >= 1 && commits < callers / 4, "\(commits) commits for \(callers) callers")
     }
 
-    @Test("a group commit takes no more events than its bound, but never splits one request")
-    func batchesAreBounded() async throws {
+    @Test("a group commit takes no more events than its bound, but never splits one request", arguments: Backend.available)
+    func batchesAreBounded(backend: Backend) async throws {
         // Given a store whose commits take one event at most
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path, options: .init(maxEventsPerCommit: 1))
+        let place = try await StorePlace(backend)
+        let store = try await place.open(maxEventsPerCommit: 1)
 
         // When 20 callers enqueue one event each at once, then one caller enqueues 5
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -53,11 +53,11 @@ struct GroupCommitTests {
         #expect(await store.groupCommits == 21)
     }
 
-    @Test("each caller gets its own counts from a shared commit")
-    func callersGetTheirOwnCounts() async throws {
+    @Test("each caller gets its own counts from a shared commit", arguments: Backend.available)
+    func callersGetTheirOwnCounts(backend: Backend) async throws {
         // Given an event already stored
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("old")])
 
         // When two callers commit together, one with the old event and a new one

@@ -7,11 +7,11 @@ import Testing
 /// `COREGATE_STORE_BACKLOG=1000000` to run it at a million.
 @Suite("Large backlog")
 struct LargeBacklogTests {
-    @Test("claims stay fast and memory flat with a large backlog, even behind one contact's long line")
-    func claimsStayFlat() async throws {
+    @Test("claims stay fast and memory flat with a large backlog, even behind one contact's long line", arguments: Backend.available)
+    func claimsStayFlat(backend: Backend) async throws {
         // Given a backlog: most events spread over 5,000 contacts, a quarter in one contact's line
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         let total = ProcessInfo.processInfo.environment["COREGATE_STORE_BACKLOG"].flatMap(Int.init) ?? 200_000
         let batch = 2000
         let ingestStart = ContinuousClock.now
@@ -52,7 +52,7 @@ struct LargeBacklogTests {
         for powerLossSafe in [false, true] {
             for callers in [1, 8, 64] {
                 let directory = TemporaryDirectory()
-                let store = try Store(directory: directory.path, options: .init(powerLossSafe: powerLossSafe))
+                let store = try SQLiteStore(directory: directory.path, options: .init(powerLossSafe: powerLossSafe))
                 let perCaller = 20_000 / callers
                 let start = ContinuousClock.now
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -4,11 +4,11 @@ import Testing
 
 @Suite("Operator queries")
 struct OperatorQueryTests {
-    @Test("events are listed newest first, filtered by tenant, state and type glob")
-    func listEvents() async throws {
+    @Test("events are listed newest first, filtered by tenant, state and type glob", arguments: Backend.available)
+    func listEvents(backend: Backend) async throws {
         // Given text and image messages and a status in two tenants, one of them done
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([
             makeEvent("t1", contact: "A"), makeEvent("i1", type: "message.image", contact: "B"),
             makeEvent("s1", type: "status.read", contact: nil, handlers: ["receipts"]),
@@ -18,21 +18,21 @@ struct OperatorQueryTests {
         try await store.complete(claim, report: report(.succeeded), policy: noDelay)
 
         // Then each filter selects what it says
-        #expect(try await store.events().map(\.id) == ["g1", "s1", "i1", "t1"])
-        #expect(try await store.events(limit: 2).map(\.id) == ["g1", "s1"])
-        #expect(try await store.events(tenant: "acme", typeGlob: "message.*").map(\.id) == ["i1", "t1"])
-        #expect(try await store.events(state: .done).map(\.id) == ["t1"])
-        #expect(try await store.events(tenant: "acme", state: .running).map(\.id) == ["s1", "i1"])
-        #expect(try await store.events(tenant: "acme", state: .dead).isEmpty)
-        let status = try #require(try await store.events(typeGlob: "status.*").first)
+        #expect(try await store.events(tenant: nil, state: nil, typeGlob: nil, limit: 50).map(\.id) == ["g1", "s1", "i1", "t1"])
+        #expect(try await store.events(tenant: nil, state: nil, typeGlob: nil, limit: 2).map(\.id) == ["g1", "s1"])
+        #expect(try await store.events(tenant: "acme", state: nil, typeGlob: "message.*", limit: 50).map(\.id) == ["i1", "t1"])
+        #expect(try await store.events(tenant: nil, state: .done, typeGlob: nil, limit: 50).map(\.id) == ["t1"])
+        #expect(try await store.events(tenant: "acme", state: .running, typeGlob: nil, limit: 50).map(\.id) == ["s1", "i1"])
+        #expect(try await store.events(tenant: "acme", state: .dead, typeGlob: nil, limit: 50).isEmpty)
+        let status = try #require(try await store.events(tenant: nil, state: nil, typeGlob: "status.*", limit: 50).first)
         #expect(status.deliveries == ["receipts": .running] && status.contactKey == nil)
     }
 
-    @Test("an event shows its json, every delivery, and every attempt with its output")
-    func showEvent() async throws {
+    @Test("an event shows its json, every delivery, and every attempt with its output", arguments: Backend.available)
+    func showEvent(backend: Backend) async throws {
         // Given an event for two handlers: the bot failed once then succeeded with output
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e", handlers: ["bot", "receipts"])])
         let started = Date(timeIntervalSince1970: 1_900_000_000)
         let first = try #require(try await store.claimAll().first { $0.handler == "bot" })
@@ -65,11 +65,11 @@ struct OperatorQueryTests {
         #expect(try await store.event(id: "missing").isEmpty)
     }
 
-    @Test("stats give per-tenant counts by state, the oldest waiting age, and the last hour's outcomes")
-    func stats() async throws {
+    @Test("stats give per-tenant counts by state, the oldest waiting age, and the last hour's outcomes", arguments: Backend.available)
+    func stats(backend: Backend) async throws {
         // Given acme with a done, a dead, a retrying and a pending delivery; globex with one pending
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         let policy = RetryPolicy(maxAttempts: 2, backoff: Backoff(initialDelay: .seconds(600), maxDelay: .seconds(600)))
         _ = try await store.enqueue([makeEvent("ok", contact: "A"), makeEvent("dead", contact: "B"), makeEvent("retry", contact: "C")])
         for claim in try await store.claimAll() {

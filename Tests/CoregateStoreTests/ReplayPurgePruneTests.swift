@@ -8,7 +8,7 @@ struct ReplayPurgePruneTests {
 
     /// Stores the events and fails each delivery once, so each is dead under `oneAttempt`, having
     /// died at `diedAt`.
-    func deadLetters(_ store: Store, _ events: [NewEvent], diedAt: Date = Date()) async throws {
+    func deadLetters(_ store: any Store, _ events: [NewEvent], diedAt: Date = Date()) async throws {
         _ = try await store.enqueue(events)
         var claims = try await store.claimAll(tenants: ["acme", "globex"])
         while !claims.isEmpty {
@@ -19,11 +19,11 @@ struct ReplayPurgePruneTests {
         }
     }
 
-    @Test("a replayed dead letter runs again as attempt 1 of a new round, its history kept")
-    func replayStartsNewRound() async throws {
+    @Test("a replayed dead letter runs again as attempt 1 of a new round, its history kept", arguments: Backend.available)
+    func replayStartsNewRound(backend: Backend) async throws {
         // Given a dead letter
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         try await deadLetters(store, [makeEvent("e")])
         #expect(try await store.deliveryState(eventID: "e") == .dead)
 
@@ -40,11 +40,11 @@ struct ReplayPurgePruneTests {
         #expect(delivery.history.map { "\($0.round).\($0.number) \($0.outcome)" } == ["1.1 failed", "2.1 succeeded"])
     }
 
-    @Test("replaying a tenant's dead letters leaves other tenants and unfinished deliveries alone")
-    func replayTenantDead() async throws {
+    @Test("replaying a tenant's dead letters leaves other tenants and unfinished deliveries alone", arguments: Backend.available)
+    func replayTenantDead(backend: Backend) async throws {
         // Given dead letters in two tenants, and a done delivery and a pending one in acme
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         try await deadLetters(store, [makeEvent("d1", contact: "A"), makeEvent("d2", contact: "B"), makeEvent("g1", tenant: "globex")])
         _ = try await store.enqueue([makeEvent("ok", contact: "C")])
         let claim = try #require(try await store.claimAll().first)
@@ -66,11 +66,11 @@ struct ReplayPurgePruneTests {
         #expect(try await store.deliveryState(eventID: "ok") == .pending)
     }
 
-    @Test("a replayed delivery waits behind its contact's unfinished event, then goes first")
-    func replayKeepsLaneOrder() async throws {
+    @Test("a replayed delivery waits behind its contact's unfinished event, then goes first", arguments: Backend.available)
+    func replayKeepsLaneOrder(backend: Backend) async throws {
         // Given a dead letter of contact A, then a later event of A that is pending
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         try await deadLetters(store, [makeEvent("old", contact: "A")])
         _ = try await store.enqueue([makeEvent("new1", contact: "A"), makeEvent("new2", contact: "A")])
 
@@ -87,11 +87,11 @@ struct ReplayPurgePruneTests {
         #expect(order == ["new1", "old", "new2"])
     }
 
-    @Test("purge deletes dead letters older than the date, and the events left without deliveries")
-    func purgeDead() async throws {
+    @Test("purge deletes dead letters older than the date, and the events left without deliveries", arguments: Backend.available)
+    func purgeDead(backend: Backend) async throws {
         // Given two dead letters from a day ago and one from now, one old event also done for another handler
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         let dayAgo = Date().addingTimeInterval(-86_400)
         try await deadLetters(store, [makeEvent("old1", contact: "A"), makeEvent("old2", contact: "B")], diedAt: dayAgo)
         try await deadLetters(store, [makeEvent("recent", contact: "C")])
@@ -115,11 +115,11 @@ struct ReplayPurgePruneTests {
         #expect(try await store.stats().first?.deliveries == [.dead: 1, .done: 1])
     }
 
-    @Test("retention prunes events done before the cutoff, and keeps dead and unfinished ones")
-    func pruneDone() async throws {
+    @Test("retention prunes events done before the cutoff, and keeps dead and unfinished ones", arguments: Backend.available)
+    func pruneDone(backend: Backend) async throws {
         // Given a done event, an event no handler took, a dead letter and a pending one
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("done", contact: "A"), makeEvent("untaken", handlers: [])])
         let claim = try #require(try await store.claimAll().first)
         try await store.complete(claim, report: report(.succeeded), policy: oneAttempt)
@@ -144,11 +144,11 @@ struct ReplayPurgePruneTests {
         #expect(try await store.stats().first?.deliveries == [.dead: 1, .pending: 1])
     }
 
-    @Test("retention works through more events than one batch")
-    func pruneManyBatches() async throws {
+    @Test("retention works through more events than one batch", arguments: Backend.available)
+    func pruneManyBatches(backend: Backend) async throws {
         // Given 2,500 events that no handler takes
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue((0..<2500).map { makeEvent("e\($0)", handlers: []) })
 
         // When they are pruned

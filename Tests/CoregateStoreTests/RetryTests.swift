@@ -29,11 +29,11 @@ struct RetryTests {
         #expect(mean(late) > 8 * mean(early))
     }
 
-    @Test("a failing delivery is retried after growing delays, then dead after max_attempts")
-    func retriesThenDead() async throws {
+    @Test("a failing delivery is retried after growing delays, then dead after max_attempts", arguments: Backend.available)
+    func retriesThenDead(backend: Backend) async throws {
         // Given one event and a policy of 5 attempts, delays capped at 1, 2, 4, 8 s
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e")])
         let policy = RetryPolicy(maxAttempts: 5, backoff: Backoff(initialDelay: .seconds(1), maxDelay: .seconds(60)))
         var now = Date(timeIntervalSince1970: 2_000_000_000)
@@ -66,11 +66,11 @@ struct RetryTests {
         #expect(store.backlog(tenant: "acme") == 0)
     }
 
-    @Test("exit 75 counts as an attempt, recorded as a retry request")
-    func tempFailCounts() async throws {
+    @Test("exit 75 counts as an attempt, recorded as a retry request", arguments: Backend.available)
+    func tempFailCounts(backend: Backend) async throws {
         // Given an event and a policy of two attempts
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e")])
         let policy = RetryPolicy(maxAttempts: 2, backoff: Backoff(initialDelay: .zero, maxDelay: .zero))
 
@@ -87,11 +87,11 @@ struct RetryTests {
         #expect(delivery.history.map(\.exitStatus) == [75, 75])
     }
 
-    @Test("completing a claim twice is refused, and records nothing the second time")
-    func claimCompletedOnce() async throws {
+    @Test("completing a claim twice is refused, and records nothing the second time", arguments: Backend.available)
+    func claimCompletedOnce(backend: Backend) async throws {
         // Given a claimed and completed delivery
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e")])
         let claim = try #require(try await store.claimAll().first)
         try await store.complete(claim, report: report(.succeeded), policy: noDelay)

@@ -9,7 +9,7 @@ struct SchemaTests {
           arguments: [(false, 1), (true, 2)])
     func durabilitySettings(powerLossSafe: Bool, synchronous: Int) async throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path, options: .init(powerLossSafe: powerLossSafe))
+        let store = try SQLiteStore(directory: directory.path, options: .init(powerLossSafe: powerLossSafe))
         let (journal, sync) = try await store.pool.write { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
@@ -21,7 +21,7 @@ struct SchemaTests {
     func invariantsLiveInTheSchema() async throws {
         // Given one stored event with one delivery
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         _ = try await store.enqueue([makeEvent("e")])
 
         // Then writes that break an invariant fail
@@ -44,15 +44,15 @@ struct SchemaTests {
         // Given a file with an event, then a migration this binary does not know
         let directory = TemporaryDirectory()
         do {
-            let store = try Store(directory: directory.path)
+            let store = try SQLiteStore(directory: directory.path)
             _ = try await store.enqueue([makeEvent("e")])
         }
-        #expect(try await Store(directory: directory.path).event(id: "e").count == 1)
-        let pool = try DatabasePool(path: directory.path + "/" + Store.fileName)
+        #expect(try await SQLiteStore(directory: directory.path).event(id: "e").count == 1)
+        let pool = try DatabasePool(path: directory.path + "/" + SQLiteStore.fileName)
         try await pool.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v99 from the future')") }
 
         // Then opening it fails
-        #expect(throws: StoreError.schemaTooNew) { try Store(directory: directory.path) }
+        #expect(throws: StoreError.schemaTooNew) { try SQLiteStore(directory: directory.path) }
     }
 
     @Test("the statements run per event and per claim read an index, never the table", arguments: [
@@ -69,7 +69,7 @@ struct SchemaTests {
     ])
     func hotStatementsUseIndexes(sql: String, plan: [String]) async throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         let details = try await store.pool.read { db in
             let arguments = StatementArguments(Array(repeating: 0, count: sql.filter { $0 == "?" }.count))
             return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { $0["detail"] as String }

@@ -5,10 +5,10 @@ import Testing
 /// The dispatcher's one transaction per round: record finished runs, then claim.
 @Suite("Settle")
 struct SettleTests {
-    @Test("finishing a contact's event and claiming its next one share one transaction")
-    func completeThenClaimNext() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("finishing a contact's event and claiming its next one share one transaction", arguments: Backend.available)
+    func completeThenClaimNext(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("a1", contact: "A"), makeEvent("a2", contact: "A")])
         let first = try await store.claimAll()
         #expect(first.map(\.eventID) == ["a1"])
@@ -22,10 +22,10 @@ struct SettleTests {
         #expect(try await store.deliveryState(eventID: "a2") == .running)
     }
 
-    @Test("a tenant that comes up short learns when its next delivery is due")
-    func shortClaimNamesNextDue() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a tenant that comes up short learns when its next delivery is due", arguments: Backend.available)
+    func shortClaimNamesNextDue(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1", contact: "A"), makeEvent("e2", contact: "B")])
         let now = Date()
         let claims = try await store.claimAll(now: now)
@@ -37,10 +37,10 @@ struct SettleTests {
         #expect(try await store.dueDates(tenants: ["acme", "other"]).keys.sorted() == ["acme"])
     }
 
-    @Test("a run the gateway could not start is no attempt: its count goes back and it is due again")
-    func deferredIsNoAttempt() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a run the gateway could not start is no attempt: its count goes back and it is due again", arguments: Backend.available)
+    func deferredIsNoAttempt(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1")])
         let now = Date()
         let claim = try #require(try await store.claimAll(now: now).first)
@@ -56,10 +56,10 @@ struct SettleTests {
         #expect(store.backlog(tenant: "acme") == 1)
     }
 
-    @Test("a settlement for a delivery an operator replayed meanwhile records nothing and says so")
-    func notRunningAnyMore() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("a settlement for a delivery an operator replayed meanwhile records nothing and says so", arguments: Backend.available)
+    func notRunningAnyMore(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1")])
         let claim = try #require(try await store.claimAll().first)
         try await store.complete(claim, report: report(.succeeded), policy: noDelay)
@@ -70,10 +70,10 @@ struct SettleTests {
         #expect(try await store.deliveryState(eventID: "e1") == .done)
     }
 
-    @Test("backlog counts follow ingest and finished deliveries without a recount")
-    func backlogByDeltas() async throws {
-        let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+    @Test("backlog counts follow ingest and finished deliveries without a recount", arguments: Backend.available)
+    func backlogByDeltas(backend: Backend) async throws {
+        let place = try await StorePlace(backend)
+        let store = try await place.open()
         _ = try await store.enqueue([
             makeEvent("e1", handlers: ["bot", "log"]), makeEvent("e2", contact: "B"), makeEvent("x", tenant: "other"),
         ])
@@ -90,7 +90,7 @@ struct SettleTests {
     @Test("with power_loss_safe, settling skips the fsync and leaves ingest's commits at FULL")
     func settleLeavesIngestDurable() async throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path, options: Store.Options(powerLossSafe: true))
+        let store = try SQLiteStore(directory: directory.path, options: SQLiteStore.Options(powerLossSafe: true))
         _ = try await store.enqueue([makeEvent("e1")])
         let claim = try #require(try store.settleBlocking([], claims: ["acme": 1]).claims["acme"]?.claims.first)
         _ = try store.settleBlocking([.attempted(claim, report(.succeeded), .done)], claims: [:])
@@ -102,7 +102,7 @@ struct SettleTests {
     @Test("a pool of one handler claims only that handler's deliveries; the tenant's other pool the rest")
     func poolsSplitATenantsHandlers() async throws {
         let directory = TemporaryDirectory()
-        let store = try Store(directory: directory.path)
+        let store = try SQLiteStore(directory: directory.path)
         _ = try await store.enqueue([
             makeEvent("e1", contact: "A", handlers: ["bot", "stream"]), makeEvent("e2", contact: "B", handlers: ["stream"]),
         ])

@@ -4,12 +4,12 @@ import Testing
 
 @Suite("Two processes on one file")
 struct SharedFileTests {
-    @Test("a service and a CLI writing to one file at once never see 'database is locked'")
-    func twoPoolsWriteConcurrently() async throws {
+    @Test("a service and a CLI writing to one file at once never see 'database is locked'", arguments: Backend.available)
+    func twoPoolsWriteConcurrently(backend: Backend) async throws {
         // Given two stores (two pools, as the service and the CLI have) on one file, with dead letters
-        let directory = TemporaryDirectory()
-        let service = try Store(directory: directory.path)
-        let cli = try Store(directory: directory.path)
+        let place = try await StorePlace(backend)
+        let service = try await place.open()
+        let cli = try await place.open()
         let oneAttempt = RetryPolicy(maxAttempts: 1, backoff: Backoff(initialDelay: .zero, maxDelay: .zero))
         _ = try await service.enqueue((0..<300).map { makeEvent("dead\($0)", contact: "c\($0)") })
         for claim in try await service.claimAll() {
@@ -36,7 +36,7 @@ struct SharedFileTests {
                 for n in 0..<30 {
                     try await cli.replay(ids: (0..<10).map { "dead\(n * 10 + $0)" })
                     _ = try await cli.stats()
-                    _ = try await cli.events(limit: 20)
+                    _ = try await cli.events(tenant: nil, state: nil, typeGlob: nil, limit: 20)
                 }
                 try await cli.purgeDead(before: Date().addingTimeInterval(3600))
             }
@@ -56,16 +56,16 @@ struct SharedFileTests {
         #expect(service.backlog(tenant: "acme") == unfinished)
     }
 
-    @Test("a service and a CLI that open a new file at the same instant both get a migrated store")
-    func concurrentFirstOpen() async throws {
+    @Test("a service and a CLI that open a new file at the same instant both get a migrated store", arguments: Backend.available)
+    func concurrentFirstOpen(backend: Backend) async throws {
         for _ in 0..<30 {
             // Given a state directory with no database yet
-            let directory = TemporaryDirectory()
+            let place = try await StorePlace(backend)
 
             // When two processes open it at once
-            let opened = try await withThrowingTaskGroup(of: Store.self) { group in
-                for _ in 0..<2 { group.addTask { try Store(directory: directory.path) } }
-                return try await group.reduce(into: [Store]()) { $0.append($1) }
+            let opened = try await withThrowingTaskGroup(of: (any Store).self) { group in
+                for _ in 0..<2 { group.addTask { try await place.open() } }
+                return try await group.reduce(into: [any Store]()) { $0.append($1) }
             }
 
             // Then both work on the one schema

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import Testing
 @testable import CoregateStore
 
 /// A fresh state directory per test, removed when the test's value goes away.
@@ -32,6 +33,33 @@ func report(_ outcome: AttemptOutcome, exitStatus: Int32? = nil) -> AttemptRepor
     AttemptReport(outcome: outcome, startedAt: Date(), duration: .milliseconds(12), exitStatus: exitStatus)
 }
 
+/// The stores every contract test runs against.
+enum Backend: String, Sendable, CaseIterable, CustomTestStringConvertible {
+    case sqlite
+
+    static var available: [Backend] { allCases }
+
+    var testDescription: String { rawValue }
+}
+
+/// Where a test's store lives, fresh per test: a state directory, or a database of its own.
+/// Opening it twice gives two stores on one queue, as a service and a CLI (or two nodes) have.
+final class StorePlace: Sendable {
+    let backend: Backend
+    private let directory = TemporaryDirectory()
+
+    init(_ backend: Backend) async throws {
+        self.backend = backend
+    }
+
+    func open(maxEventsPerCommit: Int = 2000) async throws -> any Store {
+        switch backend {
+        case .sqlite:
+            try SQLiteStore(directory: directory.path, options: .init(maxEventsPerCommit: maxEventsPerCommit))
+        }
+    }
+}
+
 extension Store {
     /// Claims for tenant `acme` (or the given tenants) with room for everything.
     func claimAll(tenants: [String] = ["acme"], now: Date = Date()) async throws -> [Claim] {
@@ -43,8 +71,14 @@ extension Store {
         try await event(id: eventID).first?.deliveries.first { $0.handler == handler }?.state
     }
 
+    /// The one number a query in SQL both stores speak returns.
     func count(_ sql: String) async throws -> Int {
-        try await pool.read { try Int.fetchOne($0, sql: sql) ?? 0 }
+        switch self {
+        case let store as SQLiteStore:
+            try await store.pool.read { try Int.fetchOne($0, sql: sql) ?? 0 }
+        default:
+            fatalError("no raw queries for \(type(of: self))")
+        }
     }
 }
 
