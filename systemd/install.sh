@@ -85,6 +85,8 @@ cmd_install() {
   # The operator's configuration. The example tenants are installed as *.toml.example, which the
   # service does not load: their secrets are public, and a real tenant starts from a copy.
   install_config 0644 "$REPO/systemd/coregate.toml" "$CONFDIR/coregate.toml"
+  local new_tenants_dir=no
+  [ -d "$DESTDIR$CONFDIR/tenants" ] || new_tenants_dir=yes
   install -d -m 0755 "$DESTDIR$CONFDIR/tenants" "$DESTDIR$CONFDIR/handlers"
   local file name
   for file in "$REPO"/tenants/*.toml; do
@@ -101,6 +103,13 @@ cmd_install() {
   install -d -m 0700 "$DESTDIR$CONFDIR/credentials"
 
   create_user
+  # Tenant files name each other's secrets (or hold them): the service reads them through its
+  # group, tenants' handlers (other users) do not. An existing folder is the operator's to change.
+  local group_id
+  group_id=$(awk -F: '$1 == "coregate" { print $3 }' "$DESTDIR/etc/group" 2>/dev/null || true)
+  if [ "$new_tenants_dir" = yes ] && [ -n "$group_id" ]; then
+    chgrp "$group_id" "$DESTDIR$CONFDIR/tenants" && chmod 0750 "$DESTDIR$CONFDIR/tenants"
+  fi
   if [ -z "$DESTDIR" ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     say "installed; start with: systemctl enable --now coregate.socket"

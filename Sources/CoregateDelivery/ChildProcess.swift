@@ -28,9 +28,11 @@ struct ChildProcess {
     }
 
     /// Starts `path` as the leader of a new process group, in `workingDirectory`, with exactly
-    /// `environment` and only fds 0–2 open (see `coregate_spawn`).
+    /// `environment` and only fds 0–2 open (see `coregate_spawn`); as `identity` when one is
+    /// given, else as the service's own user.
     static func spawn(
-        path: String, arguments: [String], environment: [String], workingDirectory: String
+        path: String, arguments: [String], environment: [String], workingDirectory: String,
+        identity: HandlerIdentity? = nil
     ) throws(SpawnError) -> ChildProcess {
         var child = coregate_child()
         var status: Int32 = 0
@@ -40,7 +42,11 @@ struct ChildProcess {
             if pause > 0 { usleep(useconds_t(pause * 1000)) }
             status = CStringArray(arguments).withPointers { argv in
                 CStringArray(environment).withPointers { envp in
-                    coregate_spawn(path, argv, envp, workingDirectory, &child)
+                    if let identity {
+                        var ids = coregate_identity(uid: identity.uid, gid: identity.gid)
+                        return coregate_spawn(path, argv, envp, workingDirectory, &ids, &child)
+                    }
+                    return coregate_spawn(path, argv, envp, workingDirectory, nil, &child)
                 }
             }
             if status != ETXTBSY { break }

@@ -26,6 +26,8 @@ public struct HandlerRunner: Sendable {
     public let standardOutputLimit: Int
     /// Longer stderr lines are cut before they are logged.
     public let standardErrorLineLimit: Int
+    /// Each tenant's uid (`handler_uids`); nil: handlers run as the service's own user.
+    public let identities: TenantIdentities?
 
     /// Ignores SIGPIPE in the whole service (the first runner made does it).
     ///
@@ -34,13 +36,14 @@ public struct HandlerRunner: Sendable {
     /// spawn resets every signal to its default in the child.
     public init(
         logger: Logger, terminationGrace: Duration = .seconds(2), standardOutputLimit: Int = 64 << 10,
-        standardErrorLineLimit: Int = 4 << 10
+        standardErrorLineLimit: Int = 4 << 10, identities: TenantIdentities? = nil
     ) {
         _ = sigpipeIgnored
         self.logger = logger
         self.terminationGrace = terminationGrace
         self.standardOutputLimit = standardOutputLimit
         self.standardErrorLineLimit = standardErrorLineLimit
+        self.identities = identities
     }
 
     /// Runs the handler and returns how it ended.
@@ -82,8 +85,10 @@ public struct HandlerRunner: Sendable {
         guard let program = invocation.handler.command.first, !program.isEmpty else {
             return notStarted(.couldNotStart(reason: "the handler has no command"))
         }
-        if let problem = Self.makeStateDirectory(invocation.stateDirectory) {
-            return notStarted(problem)
+        let identity: HandlerIdentity?
+        switch Self.prepareStateDirectory(invocation.stateDirectory, identities: identities) {
+        case .success(let prepared): identity = prepared
+        case .failure(let problem): return notStarted(problem.outcome)
         }
         let environment = HandlerEnvironment.variables(for: invocation)
         guard let path = Self.resolve(program, path: environment["PATH"] ?? HandlerEnvironment.defaultPATH) else {
@@ -101,7 +106,8 @@ public struct HandlerRunner: Sendable {
         do {
             child = try ChildProcess.spawn(
                 path: path, arguments: [program] + invocation.handler.command.dropFirst(),
-                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory)
+                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory,
+                identity: identity)
         } catch where error.isResourceShortage {
             return notStarted(.gatewayShortOf(reason: "cannot start \(program): \(error.description)"))
         } catch {
@@ -124,17 +130,22 @@ public struct HandlerRunner: Sendable {
             standardErrorLineCount: seen.standardErrorLineCount)
     }
 
-    /// The state folder, made on first use. A shortage of descriptors or memory is the gateway's
-    /// problem, not the handler's.
-    static func makeStateDirectory(_ path: String) -> HandlerOutcome? {
-        if mkdir(path, 0o700) == 0 || errno == EEXIST { return nil }
+    /// The state folder, made on first use, and the tenant's identity when handlers have their own.
+    /// nil: the handler runs as the service's own user.
+    static func prepareStateDirectory(
+        _ path: String, identities: TenantIdentities?
+    ) -> Result<HandlerIdentity?, TenantIdentities.FolderProblem> {
+        if let identities { return identities.prepare(stateDirectory: path).map { $0 } }
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return .success(nil) }
         do {
             try FileManager.default.createDirectory(
                 atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            return nil
+            return .success(nil)
         } catch {
-            let reason = "cannot create the state folder \(path): \(error.localizedDescription)"
-            return [EMFILE, ENFILE, ENOMEM, ENOSPC].contains(errno) ? .gatewayShortOf(reason: reason) : .couldNotStart(reason: reason)
+            return .failure(
+                TenantIdentities.FolderProblem(
+                    reason: "cannot create the state folder \(path): \(error.localizedDescription)",
+                    isResourceShortage: [EMFILE, ENFILE, ENOMEM, ENOSPC].contains(errno)))
         }
     }
 

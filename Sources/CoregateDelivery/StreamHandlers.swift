@@ -10,6 +10,8 @@ import Synchronization
 public final class StreamHandlers: HandlerTransport {
     private let logger: Logger
     private let settings: StreamSettings
+    /// Each tenant's uid (`handler_uids`): workers run as their tenant's, as exec handlers do.
+    private let identities: TenantIdentities?
     private let observer: @Sendable (StreamWorkerStop) -> Void
     private let pools = Mutex<[Key: StreamPool]>([:])
     /// Replaced pools still draining, so a stop can wait for them too.
@@ -21,11 +23,12 @@ public final class StreamHandlers: HandlerTransport {
     }
 
     public init(
-        logger: Logger, settings: StreamSettings = StreamSettings(),
+        logger: Logger, settings: StreamSettings = StreamSettings(), identities: TenantIdentities? = nil,
         observer: @escaping @Sendable (StreamWorkerStop) -> Void = { _ in }
     ) {
         self.logger = logger
         self.settings = settings
+        self.identities = identities
         self.observer = observer
     }
 
@@ -52,7 +55,7 @@ public final class StreamHandlers: HandlerTransport {
             for (key, want) in wanted where pools[key] == nil {
                 pools[key] = StreamPool(
                     tenant: want.tenant, handler: want.handler, stateDirectory: want.stateDirectory, logger: logger,
-                    settings: settings, observer: observer)
+                    settings: settings, identities: identities, observer: observer)
             }
             return replaced
         }

@@ -28,6 +28,7 @@ final class StreamPool: Sendable {
     let stateDirectory: String
     private let logger: Logger
     private let settings: StreamSettings
+    private let identities: TenantIdentities?
     private let observer: @Sendable (StreamWorkerStop) -> Void
     private let state: Mutex<State>
     /// Rung to make the thread poll again: a stop, or output the pipe did not take.
@@ -36,8 +37,9 @@ final class StreamPool: Sendable {
 
     init(
         tenant: String, handler: HandlerConfig, stateDirectory: String, logger: Logger, settings: StreamSettings,
-        observer: @escaping @Sendable (StreamWorkerStop) -> Void
+        identities: TenantIdentities?, observer: @escaping @Sendable (StreamWorkerStop) -> Void
     ) {
+        self.identities = identities
         self.tenant = tenant
         self.handler = handler
         self.stateDirectory = stateDirectory
@@ -305,7 +307,11 @@ final class StreamPool: Sendable {
 
     /// Nil once the worker runs; otherwise why it could not start.
     private func start(_ worker: inout Worker, program: String) -> HandlerOutcome? {
-        if let problem = HandlerRunner.makeStateDirectory(stateDirectory) { return problem }
+        let identity: HandlerIdentity?
+        switch HandlerRunner.prepareStateDirectory(stateDirectory, identities: identities) {
+        case .success(let prepared): identity = prepared
+        case .failure(let problem): return problem.outcome
+        }
         let environment = HandlerEnvironment.streamWorker(tenant: tenant, handler: handler, stateDirectory: stateDirectory)
         guard let path = HandlerRunner.resolve(program, path: environment["PATH"] ?? HandlerEnvironment.defaultPATH) else {
             return .couldNotStart(reason: LaunchFailure.reason(program: program, path: environment["PATH"]))
@@ -314,7 +320,8 @@ final class StreamPool: Sendable {
         do {
             child = try ChildProcess.spawn(
                 path: path, arguments: [program] + handler.command.dropFirst(),
-                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: stateDirectory)
+                environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: stateDirectory,
+                identity: identity)
         } catch where error.isResourceShortage {
             return .gatewayShortOf(reason: "cannot start \(program): \(error.description)")
         } catch {

@@ -14,12 +14,16 @@ public struct HandlerTrial: Sendable {
     public let handler: HandlerConfig
     /// The service's `state_dir`; the handler gets its tenant's folder under it.
     public let stateDir: String
+    /// The tenants' uids when `handler_uids` is set: the handler runs as its tenant's, as under the service.
+    let identities: TenantIdentities?
 
     public struct NotFound: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(configuration: Configuration, tenant tenantID: String, handler handlerName: String) throws(NotFound) {
+    /// Throws ``NotFound``, or ``HandlerIsolation/Refusal`` when `handler_uids` is set and this
+    /// process cannot run the handler as its tenant's uid.
+    public init(configuration: Configuration, tenant tenantID: String, handler handlerName: String) throws {
         guard let tenant = configuration.tenants.first(where: { $0.id == tenantID }) else {
             let known = configuration.tenants.map(\.id).joined(separator: ", ")
             throw NotFound(description: "no tenant \(tenantID); the tenants are: \(known)")
@@ -31,6 +35,7 @@ public struct HandlerTrial: Sendable {
         self.tenant = tenant
         self.handler = handler
         self.stateDir = configuration.global.stateDir
+        self.identities = try HandlerIsolation.identities(for: configuration.global).get()
     }
 
     /// The events in a webhook body or in normalized events, as `EventLine.events(in:)` reads them.
@@ -51,11 +56,11 @@ public struct HandlerTrial: Sendable {
             tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
             attempt: attempt, stateDir: stateDir)
         let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
-        guard handler.mode == .stream else { return await HandlerRunner(logger: logger).run(invocation) }
+        guard handler.mode == .stream else { return await HandlerRunner(logger: logger, identities: identities).run(invocation) }
         // One worker, one event through the protocol, then end of input, as the service stops it.
         var oneWorker = handler
         oneWorker.workers = 1
-        let streams = StreamHandlers(logger: logger)
+        let streams = StreamHandlers(logger: logger, identities: identities)
         var global = GlobalConfig()
         global.stateDir = stateDir
         var alone = tenant

@@ -16,6 +16,8 @@ struct ReloadService: Service {
     let dispatcher: Dispatcher
     /// nil when no socket serves HTTPS.
     let tls: SwappableTLSContext?
+    /// `handler_uids` as the service started with it.
+    let handlerUIDs: ClosedRange<UInt32>?
     let status: StatusReporter
     let notifier: SystemdNotifier
     let logger: Logger
@@ -44,6 +46,9 @@ struct ReloadService: Service {
         }
         if tls == nil && serving.tls != nil {
             logger.warning("tls_cert is set, but no socket serves HTTPS: it takes effect when the service is restarted")
+        }
+        if serving.configuration.global.handlerUIDs != handlerUIDs {
+            logger.warning("handler_uids changed: it takes effect when the service is restarted")
         }
         live.replace(with: serving.configuration)
         dispatcher.configure(serving.configuration)

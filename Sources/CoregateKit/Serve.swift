@@ -54,10 +54,24 @@ public enum Serve {
             return 1
         }
 
+        let identities: TenantIdentities?
+        switch HandlerIsolation.identities(for: configuration.global) {
+        case .success(let found): identities = found
+        case .failure(let refusal):
+            logger.critical("\(refusal)")
+            notifier.status("\(refusal)")
+            return 1
+        }
+        if let uids = identities?.uids {
+            logger.info("each tenant's handlers run as a uid of its own", metadata: ["handler_uids": "\(uids.lowerBound)-\(uids.upperBound)"])
+        } else {
+            logger.info("handlers run as the service's own user; set handler_uids to give each tenant a uid of its own", metadata: ["uid": "\(geteuid())"])
+        }
+
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
-        let runner = HandlerRunner(logger: logger)
-        let streams = StreamHandlers(logger: logger, observer: { metrics.streamWorkerStopped($0) })
+        let runner = HandlerRunner(logger: logger, identities: identities)
+        let streams = StreamHandlers(logger: logger, identities: identities, observer: { metrics.streamWorkerStopped($0) })
         let dispatcher = Dispatcher(
             store: store, runner: runner, streams: streams, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
@@ -111,6 +125,7 @@ public enum Serve {
                 services: [
                     ReloadService(
                         hangups: hangups, source: source, live: live, dispatcher: dispatcher, tls: tls,
+                        handlerUIDs: configuration.global.handlerUIDs,
                         status: status, notifier: notifier, logger: logger),
                     HeartbeatService(
                         status: status, notifier: notifier, eventLoops: EventLoopProbe(group: eventLoops), store: store,

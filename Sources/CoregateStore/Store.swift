@@ -17,14 +17,14 @@ public final class SQLiteStore: Store {
     public struct Options: Sendable {
         /// How far a commit (and so a `200`) is durable. SQLite runs in WAL mode either way.
         ///
-        /// - `false`, the default (`synchronous = NORMAL`): a commit is written to the WAL file
-        ///   before it returns, but fsynced only at checkpoints. It survives a crash of the
+        /// - `false` (`synchronous = NORMAL`): a commit is written to the WAL file before it
+        ///   returns, but fsynced only at checkpoints. It survives a crash of the
         ///   process (`kill -9`, a panic, the OOM killer): the data is in the kernel's page cache.
         ///   A power loss or kernel crash can roll back the last commits before the next
         ///   checkpoint (events already answered `200` are then lost); the file stays consistent.
-        /// - `true` (`synchronous = FULL`): the WAL is fsynced at every commit, so a commit also
-        ///   survives power loss and kernel crashes, as far as the disk honours flushes. Costs one
-        ///   fsync per group commit.
+        /// - `true`, the default, as `power_loss_safe` in the global file (`synchronous = FULL`):
+        ///   the WAL is fsynced at every commit, so a commit also survives power loss and kernel
+        ///   crashes, as far as the disk honours flushes. Costs one fsync per group commit.
         public var powerLossSafe: Bool
         /// How long a writer waits for another process's transaction before failing.
         public var busyTimeout: Duration
@@ -32,7 +32,7 @@ public final class SQLiteStore: Store {
         /// still committed whole: a request's events share one transaction.
         public var maxEventsPerCommit: Int
 
-        public init(powerLossSafe: Bool = false, busyTimeout: Duration = .seconds(10), maxEventsPerCommit: Int = 2000) {
+        public init(powerLossSafe: Bool = true, busyTimeout: Duration = .seconds(10), maxEventsPerCommit: Int = 2000) {
             self.powerLossSafe = powerLossSafe
             self.busyTimeout = busyTimeout
             self.maxEventsPerCommit = maxEventsPerCommit

@@ -28,6 +28,9 @@ public struct GlobalConfig: Sendable, Equatable {
     public var powerLossSafe: Bool = true
     /// How long a direct-mode request waits for a free handler slot before it gets 503.
     public var directWait: Duration = .seconds(5)
+    /// The uids tenants' handlers run as, one per tenant (`handler_uids`); nil: every handler runs
+    /// as the service's own user.
+    public var handlerUIDs: ClosedRange<UInt32>?
     /// How long requests in flight may take to finish after SIGTERM.
     public var shutdownGrace: Duration = .seconds(10)
 

@@ -47,6 +47,13 @@ enum GlobalFileParser {
         if let safe = root.bool("power_loss_safe") { config.powerLossSafe = safe }
         if let duration = root.duration("shutdown_grace") { config.shutdownGrace = duration }
         if let duration = root.duration("direct_wait") { config.directWait = duration }
+        if let text = root.string("handler_uids", expected: "a uid range such as \"800000-800999\"") {
+            do {
+                config.handlerUIDs = try UIDRangeParser.parse(text)
+            } catch {
+                log.error("`handler_uids`: \(error.message)", at: root.keyPath("handler_uids"))
+            }
+        }
         root.reportUnknownKeys()
         root.freeDocument()
         return (config, log)

@@ -28,25 +28,27 @@ final class HandlerSandbox: Sendable {
         return path
     }
 
-    var stateDirectory: String { folder + "/state/tenants/acme" }
+    var stateDirectory: String { stateDirectory(of: "acme") }
+
+    func stateDirectory(of tenant: String) -> String { folder + "/state/tenants/" + tenant }
 
     func invocation(
         _ command: [String], timeout: Duration = .seconds(20), env: [String: String] = [:],
         eventJSON: [UInt8] = Array(#"{"version":1,"id":"evt-1","tenant":"acme","type":"message.text"}"#.utf8),
-        attempt: Int = 1
+        attempt: Int = 1, tenant: String = "acme"
     ) -> HandlerInvocation {
         HandlerInvocation(
-            tenant: "acme",
+            tenant: tenant,
             handler: HandlerConfig(name: "bot", events: ["message.*"], command: command, timeout: timeout, env: env),
             eventID: "evt-1", eventType: "message.text", eventJSON: eventJSON, attempt: attempt,
-            stateDirectory: stateDirectory)
+            stateDirectory: stateDirectory(of: tenant))
     }
 
     /// A runner whose handler stderr lines land in `log`; a short grace keeps timeout tests quick.
-    func runner(terminationGrace: Duration = .milliseconds(500)) -> HandlerRunner {
+    func runner(terminationGrace: Duration = .milliseconds(500), identities: TenantIdentities? = nil) -> HandlerRunner {
         let records = log
         let logger = Logger(label: "test") { _ in RecordingLogHandler(records: records) }
-        return HandlerRunner(logger: logger, terminationGrace: terminationGrace)
+        return HandlerRunner(logger: logger, terminationGrace: terminationGrace, identities: identities)
     }
 }
 

@@ -87,6 +87,14 @@ struct SettleTests {
         #expect(store.backlog(tenant: "acme") == 3 - claims.count, "the deltas agree with a recount")
     }
 
+    @Test("a store opened with the default options is power-loss safe, as the global file's default is")
+    func defaultOptionsAreDurable() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteStore(directory: directory.path)
+        // 2 is FULL: every commit is fsynced before it returns.
+        #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test("with power_loss_safe, settling skips the fsync and leaves ingest's commits at FULL")
     func settleLeavesIngestDurable() async throws {
         let directory = TemporaryDirectory()

@@ -75,6 +75,36 @@ struct GlobalFileTests {
         #expect(folder.load(environment: environment, overrides: ConfigOverrides(tenantsDir: folder.tenantsDir)).configuration?.global.powerLossSafe == true)
     }
 
+    @Test("handler_uids is off unless set, and read as a range of uids")
+    func handlerUIDs() throws {
+        let folder = try ConfigFolder()
+        try folder.tenant("acme", "sender = \"cloud\"\n[verify]\nbearer = \"env:B\"\n")
+        let plain = try folder.write("plain.toml", "log_level = \"info\"\n")
+        let isolated = try folder.write("isolated.toml", "handler_uids = \"800000-800999\"\n")
+        let environment = ["B": "bearer-bearer-bearer"]
+        #expect(folder.load(environment: environment, globalFile: plain, overrides: ConfigOverrides()).configuration?.global.handlerUIDs == nil)
+        #expect(
+            folder.load(environment: environment, globalFile: isolated, overrides: ConfigOverrides()).configuration?.global.handlerUIDs
+                == 800_000...800_999)
+    }
+
+    @Test(
+        "a handler_uids that is no range, or reaches system users or nobody, is an error at its line",
+        arguments: [
+            ("\"800000\"", "write two numbers"), ("\"800999-800000\"", "larger than the last"),
+            ("\"0-999\"", "clear of system users"), ("\"60000-70000\"", "65534 (nobody)"),
+            ("\"1000-4294967295\"", "clear of system users"), ("800000", "a uid range such as"),
+            ("\"-800000\"", "write two numbers"),
+        ])
+    func badHandlerUIDs(value: String, message: String) throws {
+        let folder = try ConfigFolder()
+        try folder.tenant("acme", "sender = \"cloud\"\n[verify]\nbearer = \"env:B\"\n")
+        let file = try folder.write("coregate.toml", "log_level = \"info\"\nhandler_uids = \(value)\n")
+        let problems = folder.load(environment: ["B": "bearer-bearer-bearer"], globalFile: file, overrides: ConfigOverrides()).problems
+        #expect(problems.map(\.place) == ["coregate.toml:2"], "\(problems)")
+        #expect(problems.first?.message.contains(message) == true, "\(problems)")
+    }
+
     @Test("command-line flags override the file")
     func overrides() throws {
         let folder = try ConfigFolder()

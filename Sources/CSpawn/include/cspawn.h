@@ -14,15 +14,23 @@ typedef struct {
     int stderr_fd;
 } coregate_child;
 
+/// The user and group a handler runs as when it is not the service's own (a tenant's ids).
+typedef struct {
+    uid_t uid;
+    gid_t gid;
+} coregate_identity;
+
 /// Starts `path` with `argv` and `envp` (NULL-terminated) in `cwd`, as the leader of a new process
 /// group, with every signal reset to its default and none blocked, and only fds 0, 1 and 2 open.
+/// `identity` NULL: as the calling process's user; otherwise as that uid and gid, with no
+/// supplementary groups and no capabilities (the caller needs CAP_SETUID and CAP_SETGID).
 ///
-/// Safe to call from many threads at once: posix_spawn (clone with CLONE_VM|CLONE_VFORK) blocks
+/// Safe to call from many threads at once: the spawn (clone with CLONE_VM|CLONE_VFORK) blocks
 /// only the calling thread until the child has exec'd.
 ///
 /// Returns 0, or the errno of the step that failed (nothing is left open or running then).
 int coregate_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-                   coregate_child *child);
+                   const coregate_identity *identity, coregate_child *child);
 
 /// A new non-blocking, close-on-exec eventfd, or -1 with errno set: another thread writes to it
 /// to interrupt a supervisor's poll.
