@@ -1,7 +1,7 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
-// The pipeline, one module a stage: request → tenant → verified → events → stored → delivered.
+// The pipeline, one module a stage: request → tenant → verified → events → stored → delivered → replied.
 // A stage imports only earlier stages; CoregateKit wires them; the executable only parses flags.
 let package = Package(
     name: "coregate",
@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
@@ -57,9 +58,17 @@ let package = Package(
             "CoregateTenants", "CoregateStore", "CoregateWhatsApp", "CSpawn",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // replied: the actions handlers asked for, posted to the sender's API after delivery.
+        .target(name: "CoregateReplies", dependencies: [
+            "CoregateTenants", "CoregateStore", "CoregateWhatsApp",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "CoregateKit", dependencies: [
             "CoregateSystemd", "CoregateHTTP", "CoregateTenants", "CoregateVerify", "CoregateWhatsApp",
-            "CoregateStore", "CoregateDelivery", "CoregateJSON",
+            "CoregateStore", "CoregateDelivery", "CoregateReplies", "CoregateJSON",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -86,13 +95,17 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(name: "CoregateStoreTests", dependencies: ["CoregateStore"]),
+        .testTarget(name: "CoregateRepliesTests", dependencies: [
+            "CoregateReplies", "CoregateStore", "CoregateTenants",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CoregateKitTests", dependencies: [
             "CoregateKit", "CoregateTenants", "CoregateWhatsApp",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [
-            "CoregateDelivery", "CoregateTenants", "CoregateStore",
+            "CoregateDelivery", "CoregateTenants", "CoregateStore", "CoregateWhatsApp",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ]

@@ -30,6 +30,8 @@ public final class Dispatcher: Sendable {
     private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
     /// A run put off because the gateway was short of resources (not an attempt).
     private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
+    /// A round committed reply actions for the sender loop to send.
+    private let repliesStored: @Sendable () -> Void
     private let doorbell = Doorbell()
     /// Whether a thread is running rounds (``pump(onHandlerThread:)``).
     private let pumping = Atomic<Bool>(false)
@@ -134,9 +136,11 @@ public final class Dispatcher: Sendable {
     public init(
         store: any Store, runner: HandlerRunner, streams: StreamHandlers? = nil, configuration: Configuration, logger: Logger,
         attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
-        deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in }
+        deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in },
+        repliesStored: @escaping @Sendable () -> Void = {}
     ) {
         self.deferralObserver = deferralObserver
+        self.repliesStored = repliesStored
         self.store = store
         self.runner = runner
         self.streams = streams ?? StreamHandlers(logger: logger)
@@ -356,6 +360,13 @@ extension Dispatcher {
             }
             return []
         }
+        let storedReplies = finished.contains { run in
+            if case .attempted(let claim, let report, .done) = run.settlement {
+                return !report.replies.isEmpty && !result.notRunning.contains(claim)
+            }
+            return false
+        }
+        if storedReplies { repliesStored() }
         for claim in result.notRunning {
             logger.warning(
                 "the delivery changed while its handler ran (replayed or purged); its attempt is not recorded",
@@ -408,7 +419,7 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:policy:logger:)``.
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:replyLinesFor:policy:logger:poolKey:)``.
     private func start(_ claim: Claim, poolKey: String, onThisThread: Bool) {
         let logger = logger(for: claim)
         let cancellation = HandlerCancellation()
@@ -427,11 +438,14 @@ extension Dispatcher {
             finish([judge(claim, report, policy: policy, logger: logger, poolKey: poolKey)], onHandlerThread: false)
             return
         }
+        let sender = tenant.sender
         runner.start(
             HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
             wakingAnotherThread: !onThisThread
         ) { [logger] result in
-            self.finish([self.ended(claim, result, policy: policy, logger: logger, poolKey: poolKey)], onHandlerThread: true)
+            self.finish(
+                [self.ended(claim, result, replyLinesFor: sender, policy: policy, logger: logger, poolKey: poolKey)],
+                onHandlerThread: true)
         }
     }
 
@@ -464,7 +478,7 @@ extension Dispatcher {
         streams.start(runs) { ended in
             self.finish(ended.compactMap { run in
                 guard let (claim, key, policy) = started[run.tag] else { return nil }
-                return self.ended(claim, run.result, policy: policy, logger: self.logger(for: claim), poolKey: key)
+                return self.ended(claim, run.result, replyLinesFor: nil, policy: policy, logger: self.logger(for: claim), poolKey: key)
             }, onHandlerThread: false)
         }
     }
@@ -478,8 +492,12 @@ extension Dispatcher {
         return logger
     }
 
-    /// How a run that ended is recorded; on the thread it ended on.
-    private func ended(_ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, logger: Logger, poolKey: String) -> FinishedRun {
+    /// How a run that ended is recorded; on the thread it ended on. An exec run's stdout may hold
+    /// reply lines, addressed as its tenant's `sender` sends; a stream answer has none (nil).
+    private func ended(
+        _ claim: Claim, _ result: HandlerResult, replyLinesFor sender: Sender?, policy: RetryPolicy, logger: Logger,
+        poolKey: String
+    ) -> FinishedRun {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
             logger.warning(
@@ -488,7 +506,8 @@ extension Dispatcher {
             deferralObserver(claim.tenant, claim.handler)
             return FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until), poolKey: poolKey)
         }
-        return judge(claim, AttemptReport(result), policy: policy, logger: logger, poolKey: poolKey)
+        let report = sender.map { AttemptReport(result, event: claim.json, sender: $0) } ?? AttemptReport(result)
+        return judge(claim, report, policy: policy, logger: logger, poolKey: poolKey)
     }
 
     private func judge(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger, poolKey: String) -> FinishedRun {

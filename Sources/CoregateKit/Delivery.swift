@@ -13,6 +13,8 @@ struct Delivery: Sendable {
     let dispatcher: Dispatcher
     let runner: HandlerRunner
     let metrics: GatewayMetrics
+    /// Direct-mode successes with reply actions were recorded.
+    var repliesStored: @Sendable () -> Void = {}
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
     /// its bound or the store fails, so the sender keeps the data and retries.
@@ -59,8 +61,9 @@ struct Delivery: Sendable {
         let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let succeededBefore = await directSucceeded(events, logger: logger)
         var succeeded: [DirectSuccess] = []
+        var recorded = false
         // Also when the request ends early (no slot, a shortage): what succeeded is not run again.
-        defer { remember(succeeded, logger: logger) }
+        defer { if !recorded { remember(succeeded, logger: logger) } }
         var failures = 0
         for event in events {
             guard let tenant = owners[event.tenant] else { continue }
@@ -88,9 +91,10 @@ struct Delivery: Sendable {
                     logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])
                     return .handlersBusy
                 }
-                let report = AttemptReport(result)
+                // Reply lines are exec stdout; a stream answer's detail is only kept.
+                let report = handler.mode == .stream ? AttemptReport(result) : AttemptReport(result, event: line, sender: tenant.sender)
                 metrics.attempt(tenant: tenant.id, handler: handler.name, report: report)
-                if result.outcome == .succeeded {
+                if report.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])
                     let stored = NewEvent(
                         id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey, json: line,
@@ -98,11 +102,23 @@ struct Delivery: Sendable {
                     succeeded.append(DirectSuccess(event: stored, handler: handler.name, report: report))
                 } else {
                     failures += 1
-                    logger.warning("direct delivery failed", metadata: ["outcome": "\(result.outcome)"])
+                    logger.warning("direct delivery failed", metadata: ["outcome": "\(report.outcome.rawValue)"])
                 }
             }
         }
         for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
+        // A 200 ends the sender's retries, so reply actions must be stored before it: recorded in
+        // the background, a crash could lose them with nobody left to ask again.
+        if failures == 0 && succeeded.contains(where: { !$0.report.replies.isEmpty }) {
+            recorded = true
+            do {
+                try await store.recordDirectSuccesses(succeeded)
+                repliesStored()
+            } catch {
+                logger.error("cannot record direct deliveries and their replies; answering 503", metadata: ["error": "\(error)"])
+                return .storeUnavailable
+            }
+        }
         return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
     }
 
@@ -125,9 +141,12 @@ struct Delivery: Sendable {
     private func remember(_ successes: [DirectSuccess], logger: Logger) {
         guard !successes.isEmpty else { return }
         let store = store
+        let hasReplies = successes.contains { !$0.report.replies.isEmpty }
+        let repliesStored = self.repliesStored
         Task {
             do {
                 try await store.recordDirectSuccesses(successes)
+                if hasReplies { repliesStored() }
             } catch {
                 logger.error("cannot record direct deliveries; a retried request runs them again", metadata: ["error": "\(error)"])
             }

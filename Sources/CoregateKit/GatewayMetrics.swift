@@ -75,6 +75,16 @@ final class GatewayMetrics: Sendable {
         ).increment()
     }
 
+    /// One try of a reply action: `sent`, `retry` (it will be tried again) or `failed` (a dead letter).
+    func reply(tenant: String, result: String) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "coregate", metricName: "reply_actions_total",
+                helpText: "Reply actions by tenant and result: sent, retry (tried again later), failed (dead letter)"),
+            labels: [("tenant", tenant), ("result", result)]
+        ).increment()
+    }
+
     /// The exposition text, with the queue's gauges read fresh from the store.
     func scrape(store: any Store, runningHandlers: Int) async -> [UInt8] {
         registry.makeGauge(

@@ -1,4 +1,5 @@
 import CoregateDelivery
+import CoregateStore
 import CoregateTenants
 import CoregateWhatsApp
 import Foundation
@@ -70,6 +71,12 @@ public struct HandlerTrial: Sendable {
         let result = await streams.run(invocation)
         await streams.stop()
         return result
+    }
+
+    /// The attempt as the service would record it: the reply requests it would send, or a
+    /// `bad-reply` outcome with the reason.
+    public func report(of result: HandlerResult, for event: EventLine) -> AttemptReport {
+        AttemptReport(result, event: event.json, sender: tenant.sender)
     }
 }
 

@@ -1,5 +1,6 @@
 import CoregateDelivery
 import CoregateHTTP
+import CoregateReplies
 import CoregateStore
 import CoregateSystemd
 import CoregateTenants
@@ -71,20 +72,25 @@ public enum Serve {
         let live = LiveConfiguration(configuration)
         let metrics = GatewayMetrics()
         let runner = HandlerRunner(logger: logger, identities: identities)
+        let eventLoops = MultiThreadedEventLoopGroup.singleton
+        let replies = ReplySender(
+            store: store, eventLoops: eventLoops, tenants: { live.configuration.tenantsByID }, logger: logger,
+            observer: { metrics.reply(tenant: $0, result: $1) })
         let streams = StreamHandlers(logger: logger, identities: identities, observer: { metrics.streamWorkerStopped($0) })
         let dispatcher = Dispatcher(
             store: store, runner: runner, streams: streams, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
-            deferralObserver: { metrics.deferred(tenant: $0, handler: $1) })
+            deferralObserver: { metrics.deferred(tenant: $0, handler: $1) },
+            repliesStored: { replies.wake() })
         // Work another node stored wakes this one's dispatcher at once, not at its next look.
         store.wakeOnWorkFromElsewhere { tenants in
             dispatcher.wake(tenants: tenants ?? live.configuration.tenants.map(\.id))
         }
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(store: store, dispatcher: dispatcher, runner: runner, metrics: metrics),
+            delivery: Delivery(
+                store: store, dispatcher: dispatcher, runner: runner, metrics: metrics, repliesStored: { replies.wake() }),
             metrics: metrics, logger: logger)
-        let eventLoops = MultiThreadedEventLoopGroup.singleton
         let limits = HTTPLimits(configuration.global)
         let server = HTTPServer(
             group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { gateway.decide($0) })
@@ -119,7 +125,8 @@ public enum Serve {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
 
         // Started in this order, stopped in reverse: the listeners drain first, then the dispatcher
-        // lets running handlers finish, and the store is closed last, when nothing uses it.
+        // lets running handlers finish, then the reply sender ends its tries in flight, and the
+        // store is closed last, when nothing uses it.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -131,6 +138,7 @@ public enum Serve {
                         status: status, notifier: notifier, eventLoops: EventLoopProbe(group: eventLoops), store: store,
                         logger: logger),
                     RetentionService(store: store, live: live, logger: logger),
+                    ReplyService(sender: replies),
                     DispatcherService(dispatcher: dispatcher),
                     HTTPService(
                         servers: [server, metricsServer], status: status, notifier: notifier,

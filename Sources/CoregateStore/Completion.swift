@@ -18,6 +18,9 @@ public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable {
     case notStarted = "not-started"
     /// The service died while it ran; written by crash recovery, never by `complete`.
     case interrupted
+    /// Exit 0, but the handler asked for a reply that cannot be sent (a line that is not an
+    /// action, an event with no customer to answer): a failed attempt, and nothing is sent.
+    case badReply = "bad-reply"
 
     public var isSuccess: Bool { self == .succeeded }
 }
@@ -33,10 +36,12 @@ public struct AttemptReport: Sendable, Equatable {
     public var stdout: [UInt8]
     /// How many stderr lines went to the journal.
     public var stderrLines: Int
+    /// The actions the handler asked for; stored, to be sent, only when the attempt succeeded.
+    public var replies: [ReplyRequest]
 
     public init(
         outcome: AttemptOutcome, startedAt: Date, duration: Duration, exitStatus: Int32? = nil,
-        signal: Int32? = nil, stdout: [UInt8] = [], stderrLines: Int = 0
+        signal: Int32? = nil, stdout: [UInt8] = [], stderrLines: Int = 0, replies: [ReplyRequest] = []
     ) {
         self.outcome = outcome
         self.startedAt = startedAt
@@ -45,6 +50,7 @@ public struct AttemptReport: Sendable, Equatable {
         self.signal = signal
         self.stdout = stdout
         self.stderrLines = stderrLines
+        self.replies = replies
     }
 }
 
@@ -162,6 +168,11 @@ extension SQLiteStore {
                 return false
             }
             try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
+            if state == .done {
+                try ReplySQL.insert(
+                    db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, tenant: claim.tenant,
+                    replies: report.replies, now: now)
+            }
             if state.isFinished {
                 try Lanes.promoteNextHead(
                     db, tenant: lane["tenant"], handler: lane["handler"], contactKey: lane["contact_key"])

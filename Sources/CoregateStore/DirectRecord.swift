@@ -51,5 +51,7 @@ extension SQLiteStore {
                 """), arguments: [seq, event.tenant, success.handler, event.contactKey, now, now])
         else { return }
         try Completion.recordAttempt(db, deliveryID: deliveryID, round: 1, number: 1, report: success.report)
+        try ReplySQL.insert(
+            db, deliveryID: deliveryID, round: 1, number: 1, tenant: event.tenant, replies: success.report.replies, now: now)
     }
 }

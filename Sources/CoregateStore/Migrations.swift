@@ -12,7 +12,8 @@ import GRDB
 ///   the delivery is finished (done or dead);
 /// - `delivery.id` is the arrival sequence (AUTOINCREMENT: monotonic, never reused), which orders
 ///   each lane (tenant, handler, contact_key);
-/// - `delivery_count` is kept by triggers, so counts by state stay exact whichever process writes.
+/// - `delivery_count` is kept by triggers, so counts by state stay exact whichever process writes;
+/// - a reply action belongs to the delivery whose attempt asked for it, once per position.
 enum Migrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -91,6 +92,9 @@ enum Migrations {
                     UPDATE delivery_count SET n = n - 1 WHERE tenant = OLD.tenant AND state = OLD.state;
                 END;
                 """)
+        }
+        migrator.registerMigration("v2 reply actions") { db in
+            try db.execute(sql: ReplySQL.migration)
         }
         return migrator
     }

@@ -58,9 +58,11 @@ extension SQLiteStore {
     }
 
     /// Deletes dead deliveries that died before `before`, with their attempts, and the events
-    /// left without any delivery. Returns how many deliveries were deleted.
+    /// left without any delivery; and dead reply actions that died before it. Returns how many
+    /// deliveries were deleted.
     @discardableResult
     public func purgeDead(before: Date) async throws -> Int {
+        _ = try await write { try ReplySQL.purgeDead($0, before: before.storeMilliseconds) }
         var purged = 0
         while true {
             let deleted = try await write { db in
@@ -84,7 +86,8 @@ extension SQLiteStore {
 
     /// Retention: deletes events stored before `doneOlderThan` whose deliveries are all done, and
     /// finished before it too (events no handler took count as done), with their deliveries and
-    /// attempts. Dead letters are kept until purged. Returns how many events were deleted.
+    /// attempts. Dead letters, and events with an unsent or dead reply action, are kept. Returns
+    /// how many events were deleted.
     ///
     /// A pruned event's id is forgotten: a redelivery after the retention window is stored anew.
     @discardableResult
@@ -98,6 +101,7 @@ extension SQLiteStore {
                         WHERE stored_at < ?1 AND NOT EXISTS (
                             SELECT 1 FROM delivery
                             WHERE event_seq = event.seq AND (state <> 'done' OR finished_at >= ?1))
+                          AND NOT \(ReplySQL.keepsEvent)
                         ORDER BY stored_at LIMIT ?2)
                     """, arguments: [cutoff.storeMilliseconds, Self.batchSize])
                 return db.changesCount

@@ -35,6 +35,8 @@ public struct DeliveryDetail: Sendable, Equatable {
     public var finishedAt: Date?
     /// Every attempt of every round, oldest first.
     public var history: [AttemptRecord]
+    /// The actions its successful attempts asked for, in order.
+    public var replies: [ReplyRecord]
 }
 
 public struct AttemptRecord: Sendable, Equatable {
@@ -190,7 +192,7 @@ extension SQLiteStore {
                 nextAttemptAt: state.isFinished || state == .running
                     ? nil : Date(storeMilliseconds: delivery["next_attempt_at"]),
                 finishedAt: (delivery["finished_at"] as Int64?).map(Date.init(storeMilliseconds:)),
-                history: history)
+                history: history, replies: try ReplySQL.records(db, deliveryID: delivery["id"]))
         }
     }
 }

@@ -87,8 +87,28 @@ public protocol Store: AnyObject, Sendable {
     /// left without any delivery. Returns how many deliveries were deleted.
     func purgeDead(before: Date) async throws -> Int
     /// Retention: deletes events whose deliveries all finished done before `cutoff`, with their
-    /// deliveries and attempts. Returns how many events were deleted.
+    /// deliveries and attempts, unless one of their reply actions is unsent or dead. Returns how
+    /// many events were deleted.
     func prune(doneOlderThan cutoff: Date) async throws -> Int
+
+    // MARK: Reply actions (SPEC §10)
+    //
+    // A successful attempt's `report.replies` are stored by ``settle(_:claims:now:)`` (and
+    // ``recordDirectSuccesses(_:now:)``) in the transaction that records the attempt; no other
+    // attempt stores any. ``purgeDead(before:)`` deletes dead actions too.
+
+    /// Up to `limit` actions due at `now`: the first unsent action of each customer (tenant and
+    /// recipient), oldest due first, so one customer's actions go out in order.
+    func dueReplies(limit: Int, now: Date) async throws -> [DueReply]
+    /// When the next unsent action falls due (in the past when one is due now); nil when none waits.
+    func nextReplyDue() async throws -> Date?
+    /// Records how tries ended, in one transaction; an outcome for an action no longer pending
+    /// changes nothing. Returns how many were recorded.
+    func recordReplyOutcomes(_ outcomes: [ReplyOutcome], now: Date) async throws -> Int
+    /// `coregate replay --action ID…`: dead actions are due again, with their tries from 0.
+    func replayReplies(ids: [Int64], now: Date) async throws -> Int
+    /// `coregate replay --tenant T --dead-actions`.
+    func replayDeadReplies(tenant: String, now: Date) async throws -> Int
 }
 
 /// One handler's success on one event in direct mode.
@@ -126,6 +146,23 @@ extension Store {
 
     public func stats() async throws -> [TenantStats] {
         try await stats(now: Date())
+    }
+
+    public func dueReplies(limit: Int) async throws -> [DueReply] {
+        try await dueReplies(limit: limit, now: Date())
+    }
+
+    @discardableResult
+    public func recordReplyOutcomes(_ outcomes: [ReplyOutcome]) async throws -> Int {
+        try await recordReplyOutcomes(outcomes, now: Date())
+    }
+
+    public func replayReplies(ids: [Int64]) async throws -> Int {
+        try await replayReplies(ids: ids, now: Date())
+    }
+
+    public func replayDeadReplies(tenant: String) async throws -> Int {
+        try await replayDeadReplies(tenant: tenant, now: Date())
     }
 
     @discardableResult

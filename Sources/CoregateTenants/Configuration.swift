@@ -10,6 +10,11 @@ public struct Configuration: Sendable {
         self.tenants = tenants
         self.routes = RouteTable(tenants: tenants)
     }
+
+    /// The tenants by id; ids are file names, so unique.
+    public var tenantsByID: [String: Tenant] {
+        Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// Command-line flags; each one set replaces the global file's value.

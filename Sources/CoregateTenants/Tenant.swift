@@ -21,11 +21,13 @@ public struct Tenant: Sendable, Equatable {
     public var verify: VerifyConfig
     public var delivery: DeliveryConfig
     public var handlers: [HandlerConfig]
+    /// nil without a `[reply]` table: then actions that handlers ask for cannot be sent.
+    public var reply: ReplyConfig?
 
     public init(
         id: String, file: String, sender: Sender, description: String = "", path: String,
         pathToken: Secret? = nil, phoneNumberIDs: [String] = [], verify: VerifyConfig = VerifyConfig(),
-        delivery: DeliveryConfig = DeliveryConfig(), handlers: [HandlerConfig] = []
+        delivery: DeliveryConfig = DeliveryConfig(), handlers: [HandlerConfig] = [], reply: ReplyConfig? = nil
     ) {
         self.id = id
         self.file = file
@@ -37,6 +39,7 @@ public struct Tenant: Sendable, Equatable {
         self.verify = verify
         self.delivery = delivery
         self.handlers = handlers
+        self.reply = reply
     }
 }
 

@@ -31,13 +31,14 @@ struct TenantFileParser {
         let verify = root.table("verify").map { VerifyTableParser.parse($0, secrets: secrets, mutualTLS: mutualTLS) } ?? VerifyConfig()
         let delivery = root.table("delivery").map(parseDelivery) ?? DeliveryConfig()
         let handlers = parseHandlers(root)
+        let reply = root.table("reply").flatMap { ReplyTableParser.parse($0, sender: sender, secrets: secrets) }
         root.reportUnknownKeys()
         root.freeDocument()
 
         guard !log.hasErrors, let sender, let path else { return (nil, log) }
         let tenant = Tenant(
             id: id, file: file, sender: sender, description: description, path: path, pathToken: pathToken,
-            phoneNumberIDs: phoneNumberIDs, verify: verify, delivery: delivery, handlers: handlers)
+            phoneNumberIDs: phoneNumberIDs, verify: verify, delivery: delivery, handlers: handlers, reply: reply)
         if tenant.pathToken == nil && !Self.hasAnyCheck(verify) {
             log.warning("no verification is configured: anyone who can reach \(path) can post events", at: .root)
         }

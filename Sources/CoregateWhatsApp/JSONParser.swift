@@ -8,11 +8,11 @@
 /// One leading UTF-8 byte-order mark is skipped, as RFC 8259 §8.1 allows: refusing it would only
 /// make the sender retry the same bytes for a day. Numbers are checked against the grammar and kept
 /// as text, so a 100 000-digit literal costs its length and nothing more.
-struct JSONParser {
+public struct JSONParser {
     /// A webhook nests about ten levels; 64 leaves room for vendor extensions.
     static let maxDepth = 64
 
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
             var parser = JSONParser(bytes: buffer)
             return try parser.parseDocument()
@@ -269,10 +269,12 @@ struct JSONParser {
 }
 
 /// Where and why the body stopped being JSON.
-struct JSONSyntaxError: Error {
-    var reason: String
+public struct JSONSyntaxError: Error, CustomStringConvertible {
+    public var reason: String
     /// The byte offset where it went wrong, when there is one to point at.
-    var offset: Int?
+    public var offset: Int?
+
+    public var description: String { reason + (offset.map { " at byte \($0)" } ?? "") }
 
     init(_ reason: String, at offset: Int?) {
         self.reason = reason

@@ -14,7 +14,7 @@ public enum JSONValue: Sendable, Equatable {
         public var key: String
         public var value: JSONValue
 
-        init(_ key: String, _ value: JSONValue) {
+        public init(_ key: String, _ value: JSONValue) {
             self.key = key
             self.value = value
         }

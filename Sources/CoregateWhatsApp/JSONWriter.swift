@@ -1,14 +1,16 @@
 import CoregateJSON
 
 /// Writes JSON text on one line, with no whitespace; strings as `JSONString` writes them.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
 
     /// Keys sorted by their UTF-8 bytes give one spelling per value, whatever the sender's key
     /// order; that is the canonical form hashed into error ids. Number literals are kept as sent.
     var sortsKeys = false
 
-    mutating func write(_ value: JSONValue) {
+    public init() {}
+
+    public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")
         case .bool(let flag): append(flag ? "true" : "false")

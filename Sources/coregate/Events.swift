@@ -69,6 +69,10 @@ extension Coregate {
                                 print("      stdout: " + String(decoding: attempt.stdout, as: UTF8.self).replacingOccurrences(of: "\n", with: "\n              "))
                             }
                         }
+                        for reply in delivery.replies {
+                            print("    " + reply.summary)
+                            print("      body: " + String(decoding: reply.body, as: UTF8.self))
+                        }
                     }
                 }
             }
@@ -80,6 +84,19 @@ extension DeliveryState: ExpressibleByArgument {}
 
 extension Date {
     var rfc3339: String { RFC3339.seconds(self) }
+}
+
+extension ReplyRecord {
+    /// `reply 7 (round 1 #2) text: sent wamid.X after 1 try`, or the API's answer when it was not.
+    var summary: String {
+        let tried = "\(tries) \(tries == 1 ? "try" : "tries")"
+        let where_ = "reply \(id) (round \(round) #\(attempt)) \(kind)"
+        switch state {
+        case .sent: return "\(where_): sent \(sentMessageID ?? "(no message id)") after \(tried)"
+        case .dead: return "\(where_): dead after \(tried): \(answer ?? "-") (coregate replay --action \(id) sends it again)"
+        case .pending: return "\(where_): waiting, \(tried) so far" + (answer.map { ": last answer \($0)" } ?? "")
+        }
+    }
 }
 
 extension AttemptRecord {

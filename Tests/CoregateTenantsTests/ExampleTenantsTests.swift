@@ -48,9 +48,11 @@ struct ExampleTenantsTests {
         let bot = acme.handlers[0]
         #expect(bot.command == [Self.repositoryRoot + "/handlers/echo-bot.py", "--reply"])
         #expect(bot.timeout == .seconds(10))
-        // Without COREAPP_URL the example bot only prints its replies.
-        #expect(bot.env["COREAPP_URL"] == nil)
-        #expect(bot.env["COREAPP_TOKEN"].map { Array($0.utf8) } == (try Self.secretFile("acme-coreapp-api-token")))
+        // The bot prints its replies; coregate sends them through the Coreapp named in [reply].
+        #expect(bot.env.isEmpty)
+        #expect(acme.reply?.token.value == (try Self.secretFile("acme-coreapp-api-token")))
+        #expect(acme.reply?.baseURL == "https://10.20.0.5:9090")
+        #expect(acme.reply?.apiVersion == ReplyConfig.defaultAPIVersion)
         #expect(acme.handlers[1].events == ["status.*", "error"])
         #expect(acme.handlers[1].timeout == .seconds(30))
     }

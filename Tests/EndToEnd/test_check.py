@@ -34,6 +34,13 @@ BROKEN = [
     ('sender = "on-premises"\n[[handlers]]\nname = "a"\nmode = "stream"\ncommand = ["/bin/true"]\n\nmax_inflight = "many"\n',
      7, "max_inflight"),
     ('sender = "on-premises"\nthis is not toml\n', 2, ""),
+    # The [reply] table (issue 14); env:PATH resolves in check's environment, so only the named key is wrong.
+    ('sender = "cloud"\n[reply]\ntoken = "env:COREGATE_TEST_UNSET"\n', 3, "token"),
+    ('sender = "cloud"\n[reply]\ntoken = "env:PATH"\napi_version = "26"\n', 4, "api_version"),
+    ('sender = "on-premises"\n[reply]\ntoken = "env:PATH"\n', 2, "base_url"),
+    ('sender = "cloud"\n[reply]\ntoken = "env:PATH"\nbase_url = "ftp://graph.example"\n', 4, "base_url"),
+    ('sender = "cloud"\n[reply]\ntoken = "env:PATH"\n\nmax_tries = 3\n', 5, "max_tries"),
+    ('sender = "cloud"\n[reply]\ntoken = "env:PATH"\ntimeout = "soon"\n', 4, "timeout"),
 ]
 
 

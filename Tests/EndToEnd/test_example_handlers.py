@@ -99,29 +99,35 @@ def test_the_repository_tenants_check_without_a_single_warning():
 
 
 def test_echo_bot_logs_the_text_and_replies_through_the_coreapp_api(start, tenants, workdir):
+    token = workdir / "coreapp-token"
+    token.write_text("example-token\n")
     with RecordingServer() as coreapp:
-        write_tenant(tenants, "shop", TENANT + handler(
-            "bot", "echo-bot.py", ["message.*"], COREAPP_URL=coreapp.url, COREAPP_TOKEN="example-token"))
+        write_tenant(tenants, "shop", TENANT + f'[reply]\ntoken = "file:{token}"\nbase_url = "{coreapp.url}"\n'
+                     + handler("bot", "echo-bot.py", ["message.*"]))
         gw = start()
         post_ok(gw, fixture_bytes("onprem-inbound-text.json"))
         # The bot's stderr line reaches the gateway's log, tagged with the handler.
         wait_until(lambda: "message.text from Dana Whitlock: Hi! Is the Friday pickup slot still open?" in gw.log())
-        reply = coreapp.wait_for_requests(1)[0]
-        assert reply.path == "/v1/messages"
+        read, reply = coreapp.wait_for_requests(2)
+        assert (read.method, read.path, json.loads(read.body)) == (
+            "PUT", "/v1/messages/ABEGFVVQAQd3AgohzaU7PgTu9v5q", {"status": "read"})
+        assert (reply.method, reply.path) == ("POST", "/v1/messages")
         assert reply.headers["Authorization"] == "Bearer example-token"
         assert json.loads(reply.body) == {
-            "to": "15550100777", "type": "text", "text": {"body": "You wrote: Hi! Is the Friday pickup slot still open?"}}
+            "recipient_type": "individual", "to": "15550100777",
+            "context": {"message_id": "ABEGFVVQAQd3AgohzaU7PgTu9v5q"},
+            "type": "text", "text": {"body": "You wrote: Hi! Is the Friday pickup slot still open?"}}
         wait_until(lambda: delivered(gw, "bot", "msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"))
         # An image is logged but not answered.
         post_ok(gw, fixture_bytes("onprem-inbound-image-caption.json"))
         wait_until(lambda: delivered(gw, "bot", "msg:ABEGFVVQAQd3AgoDkYBo3Do03y6W"))
         assert "message.image from Priya Raman" in gw.log()
-        # The same text again, run by hand as a redelivery would run it, is not answered twice.
-        run_again(tenants, workdir, "bot", "onprem-inbound-text.json")
-        replied = state(workdir, "echo-bot-replied.txt")
-        assert replied.read_text().split() == ["msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q"]
+        # Run by hand, it shows the replies it asks for and sends nothing.
+        shown = run_again(tenants, workdir, "bot", "onprem-inbound-text.json").stdout
+        assert '{"reply": {"text": "You wrote: Hi! Is the Friday pickup slot still open?", "quote": true}}' in shown
+        assert 'would send (mark_read): {"status":"read"}' in shown, shown
         assert "example-token" not in gw.log()
-    assert len(coreapp.requests) == 1
+    assert len(coreapp.requests) == 2
 
 
 def test_receipts_land_in_a_csv_once_each(start, tenants, workdir):
@@ -217,9 +223,11 @@ def test_helpdesk_ticket_asks_for_a_retry_until_the_helpdesk_is_up(start, tenant
 def test_the_examples_take_username_users_group_statuses_and_items_that_could_not_be_decoded(start, tenants, workdir):
     """The 2026 Cloud API: no phone number, a participant in the status id, a null body."""
     cloud = 'sender = "cloud"\n' + TENANT.split("\n", 1)[1]
-    with RecordingServer() as coreapp, RecordingServer() as helpdesk:
-        write_tenant(tenants, "shop", cloud
-                     + handler("bot", "echo-bot.py", ["message.*"], COREAPP_URL=coreapp.url, COREAPP_TOKEN="t")
+    token = workdir / "graph-token"
+    token.write_text("t\n")
+    with RecordingServer() as graph, RecordingServer() as helpdesk:
+        write_tenant(tenants, "shop", cloud + f'[reply]\ntoken = "file:{token}"\nbase_url = "{graph.url}"\n'
+                     + handler("bot", "echo-bot.py", ["message.*"])
                      + handler("contacts", "contacts.js", ["message.*"])
                      + handler("helpdesk", "helpdesk-ticket.rb", ["message.*"], HELPDESK_URL=helpdesk.url + "/t")
                      + handler("opt-out", "opt-out.pl", ["message.text"])
@@ -228,11 +236,15 @@ def test_the_examples_take_username_users_group_statuses_and_items_that_could_no
         for fixture in ["cloud-inbound-username-no-phone.json", "cloud-status-group-participants.json",
                         "cloud-mixed-malformed-items.json"]:
             post_ok(gw, fixture_bytes(fixture))
-        replies = [json.loads(r.body) for r in coreapp.wait_for_requests(3)]
+        # Three texts, each marked read, then answered.
+        replies = [json.loads(r.body) for r in graph.wait_for_requests(6)]
         tickets = [json.loads(r.body) for r in helpdesk.wait_for_requests(4)]
     sheena = "US.13491208655302741918"
-    assert {"recipient": sheena, "type": "text", "text": {"body": "You wrote: Does it come in another color?"}} in replies
-    assert all("to" not in r or r["to"] == "15550100777" for r in replies)
+    texts = [r for r in replies if r.get("type") == "text"]
+    assert {(r.get("to"), r.get("recipient"), r["text"]["body"]) for r in texts} >= {
+        (None, sheena, "You wrote: Does it come in another color?")}
+    assert all(r.get("to") in (None, "15550100777") for r in texts)
+    assert len([r for r in replies if r.get("status") == "read"]) == 3
     assert {t["requester"] for t in tickets} == {sheena, "US.20571349908412736651", "15550100777", None}
     assert "entry[0].changes[0].value.messages[1].id is missing" in [t["body"] for t in tickets]
     card = wait_until(lambda: (p := state(workdir, "contacts", sheena + ".json")).exists() and json.loads(p.read_text()))
