@@ -54,7 +54,12 @@ extension AttemptReport {
         self.init(result)
         guard outcome == .succeeded else { return }
         do throws(ReplyError) {
-            let actions = try ExecReplyLines.actions(in: result.standardOutput, truncated: result.standardOutputTruncated)
+            let actions: [ReplyAction]
+            if let listed = result.replyActions {
+                actions = try listed.get()
+            } else {
+                actions = try ExecReplyLines.actions(in: result.standardOutput, truncated: result.standardOutputTruncated)
+            }
             guard !actions.isEmpty else { return }
             let customer = ReplyAddress(event: event)
             replies = try actions.map { (action) throws(ReplyError) in try action.request(to: customer, sender: sender) }

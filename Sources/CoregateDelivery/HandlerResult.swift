@@ -49,6 +49,10 @@ public struct HandlerResult: Sendable, Equatable {
     public var standardOutputTruncated: Bool
     /// Lines the handler wrote to stderr, each of them logged.
     public var standardErrorLineCount: Int
+    /// The actions a stream handler's answer listed, or why they cannot be sent
+    /// (``ReplyAction/list(_:)``); nil for an exec handler, whose actions are its stdout's
+    /// `{"reply": …}` lines.
+    public var replyActions: Result<[ReplyAction], ReplyError>?
 
     public init(
         outcome: HandlerOutcome, startedAt: Date, duration: Duration, standardOutput: [UInt8] = [],

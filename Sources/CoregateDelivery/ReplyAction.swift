@@ -17,6 +17,26 @@ public enum ReplyAction: Sendable, Equatable {
     /// Text bodies are limited to this many characters by the API.
     public static let maxTextLength = 4096
 
+    /// A stream handler's `"actions": [ACTION, …]`; absent or null is none.
+    public static func list(_ value: JSONValue?) throws(ReplyError) -> [ReplyAction] {
+        switch value {
+        case nil, .null?:
+            return []
+        case .array(let items)?:
+            var actions: [ReplyAction] = []
+            for (index, item) in items.enumerated() {
+                do throws(ReplyError) {
+                    actions.append(try ReplyAction(item))
+                } catch {
+                    throw ReplyError("actions[\(index)]: \(error.message)")
+                }
+            }
+            return actions
+        default:
+            throw ReplyError("\"actions\" must be a list of actions")
+        }
+    }
+
     /// Reads one ACTION object; the error says what is wrong with it in one line.
     public init(_ value: JSONValue) throws(ReplyError) {
         guard case .object(let members) = value else { throw ReplyError("an action must be a JSON object") }

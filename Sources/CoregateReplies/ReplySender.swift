@@ -16,7 +16,8 @@ import Synchronization
 /// letter that keeps the API's answer.
 ///
 /// Memory is bounded by `batchSize`: at most that many actions are read and in flight at once,
-/// whatever the backlog. The loop sleeps until an action is stored (``wake()``), a retry falls
+/// whatever the backlog. A batch ends when its slowest try does (at most the tenant's `timeout`),
+/// which keeps the loop simple: no action can be picked up twice while a try of it runs. The loop sleeps until an action is stored (``wake()``), a retry falls
 /// due, or it is time to look for what another process (`coregate replay --action`) changed.
 ///
 /// Each action is posted once per try. The one case that sends twice: the API took an action,

@@ -39,6 +39,24 @@ struct ReplyActionTests {
         #expect { try action(json) } throws: { ($0 as? ReplyError)?.message.contains(words) == true }
     }
 
+    @Test("a stream answer's actions list: in order, none when absent, the bad one named by its index")
+    func list() throws {
+        func parse(_ json: String) throws(ReplyError) -> [ReplyAction] {
+            try ReplyAction.list(try! JSONParser.parse(Array(json.utf8))["actions"])
+        }
+        #expect(try parse(#"{"actions":[{"mark_read":true},{"text":"a"}]}"#) == [.markRead(typing: false), .text("a", quote: false)])
+        #expect(try parse(#"{"id":"x"}"#).isEmpty)
+        #expect { try parse(#"{"actions":[{"text":"a"},{"txt":"b"}]}"#) } throws: { "\($0)".hasPrefix("actions[1]: ") }
+        #expect(throws: ReplyError.self) { try parse(#"{"actions":{"text":"a"}}"#) }
+        var result = HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{\"text\":\"from stdout\"}}".utf8))
+        result.replyActions = .success([.text("from the answer", quote: false)])
+        let event = Array(#"{"contact":{"wa_id":"1555"}}"#.utf8)
+        let report = AttemptReport(result, event: event, sender: .onPremises)
+        #expect(report.replies.map { String(decoding: $0.body, as: UTF8.self) } == [#"{"recipient_type":"individual","to":"1555","type":"text","text":{"body":"from the answer"}}"#])
+        result.replyActions = .failure(ReplyError("actions[0]: bad"))
+        #expect(AttemptReport(result, event: event, sender: .onPremises).outcome == .badReply)
+    }
+
     @Test("a text over 4,096 characters is refused")
     func tooLong() {
         #expect(throws: ReplyError.self) { try action(#"{"text":"\#(String(repeating: "é", count: 4097))"}"#) }

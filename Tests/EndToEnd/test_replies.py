@@ -87,10 +87,11 @@ def test_mark_read_typing_and_a_message_object_go_in_order_to_a_user_known_only_
                      reply({"message": {"messaging_product": "whatsapp", **image}}),
                      reply({"text": "there you go"}))
     with FakeAPI() as api:
-        write_tenant(tenants, "acme", tenant(workdir, handler, api=api))
+        write_tenant(tenants, "acme", tenant(workdir, handler, api=api, reply='api_version = "v25.0"\n'))
         gw = start()
         gw.post("/webhooks/acme", cloud_body("wamid.IN-U", wa_id=None, user_id="US.13491208655302741918"))
         requests = api.wait_for(3)
+        assert {r.path for r in requests} == {f"/v25.0/{NUMBER}/messages"}
         assert [r.json for r in requests] == [
             {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.IN-U",
              "typing_indicator": {"type": "text"}},
