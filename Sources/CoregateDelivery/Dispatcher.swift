@@ -419,7 +419,7 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:replyLinesFor:policy:logger:poolKey:)``.
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:logger:poolKey:)``.
     private func start(_ claim: Claim, poolKey: String, onThisThread: Bool) {
         let logger = logger(for: claim)
         let cancellation = HandlerCancellation()
@@ -444,7 +444,7 @@ extension Dispatcher {
             wakingAnotherThread: !onThisThread
         ) { [logger] result in
             self.finish(
-                [self.ended(claim, result, replyLinesFor: sender, policy: policy, logger: logger, poolKey: poolKey)],
+                [self.ended(claim, result, sender: sender, policy: policy, logger: logger, poolKey: poolKey)],
                 onHandlerThread: true)
         }
     }
@@ -457,19 +457,19 @@ extension Dispatcher {
             return (state.tenants, state.stateDir)
         }
         var runs: [HandlerRun] = []
-        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy)] = [:]
+        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy, sender: Sender)] = [:]
         var unconfigured: [FinishedRun] = []
         for (key, claim) in claims {
             let tenant = tenants[claim.tenant]
             let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
-            guard let handler = tenant?.handlers.first(where: { $0.name == claim.handler && $0.mode == .stream }) else {
+            guard let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler && $0.mode == .stream }) else {
                 let report = AttemptReport(
                     outcome: .notStarted, startedAt: Date(), duration: .zero,
                     stdout: Array("handler \(claim.handler) is no longer a stream handler of tenant \(claim.tenant)".utf8))
                 unconfigured.append(judge(claim, report, policy: policy, logger: logger(for: claim), poolKey: key))
                 continue
             }
-            context[claim.deliveryID] = (claim, key, policy)
+            context[claim.deliveryID] = (claim, key, policy, tenant.sender)
             runs.append(HandlerRun(HandlerInvocation(claim, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
         }
         if !unconfigured.isEmpty { finish(unconfigured, onHandlerThread: false) }
@@ -477,8 +477,8 @@ extension Dispatcher {
         let started = context
         streams.start(runs) { ended in
             self.finish(ended.compactMap { run in
-                guard let (claim, key, policy) = started[run.tag] else { return nil }
-                return self.ended(claim, run.result, replyLinesFor: nil, policy: policy, logger: self.logger(for: claim), poolKey: key)
+                guard let (claim, key, policy, sender) = started[run.tag] else { return nil }
+                return self.ended(claim, run.result, sender: sender, policy: policy, logger: self.logger(for: claim), poolKey: key)
             }, onHandlerThread: false)
         }
     }
@@ -492,11 +492,10 @@ extension Dispatcher {
         return logger
     }
 
-    /// How a run that ended is recorded; on the thread it ended on. An exec run's stdout may hold
-    /// reply lines, addressed as its tenant's `sender` sends; a stream answer has none (nil).
+    /// How a run that ended is recorded; on the thread it ended on. Its replies are addressed as
+    /// its tenant's `sender` sends.
     private func ended(
-        _ claim: Claim, _ result: HandlerResult, replyLinesFor sender: Sender?, policy: RetryPolicy, logger: Logger,
-        poolKey: String
+        _ claim: Claim, _ result: HandlerResult, sender: Sender, policy: RetryPolicy, logger: Logger, poolKey: String
     ) -> FinishedRun {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
@@ -506,8 +505,7 @@ extension Dispatcher {
             deferralObserver(claim.tenant, claim.handler)
             return FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until), poolKey: poolKey)
         }
-        let report = sender.map { AttemptReport(result, event: claim.json, sender: $0) } ?? AttemptReport(result)
-        return judge(claim, report, policy: policy, logger: logger, poolKey: poolKey)
+        return judge(claim, AttemptReport(result, event: claim.json, sender: sender), policy: policy, logger: logger, poolKey: poolKey)
     }
 
     private func judge(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger, poolKey: String) -> FinishedRun {

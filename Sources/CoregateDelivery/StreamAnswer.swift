@@ -1,7 +1,7 @@
 import CoregateWhatsApp
 
-/// One answer line of a stream handler (SPEC §7b):
-/// `{"id": "<event id>", "status": "done" | "retry" | "failed", "detail": "…"}`.
+/// One answer line of a stream handler (SPEC §7b, §10):
+/// `{"id": "<event id>", "status": "done" | "retry" | "failed", "detail": "…", "actions": [ACTION, …]}`.
 ///
 /// The one place that reads an answer: a key added to the protocol is read here and carried on.
 struct StreamAnswer: Equatable {
@@ -18,6 +18,9 @@ struct StreamAnswer: Equatable {
     var status: Status
     /// Optional free text, kept with the attempt as exec mode keeps stdout.
     var detail: String
+    /// The replies it asks for (sent only when `done`), or why they cannot be sent: that makes the
+    /// attempt a bad reply, not the line garbage, so the worker keeps running.
+    var actions: Result<[ReplyAction], ReplyError>
 
     /// Why a line is not an answer; the worker that wrote it is restarted.
     struct Refusal: Error, Equatable, CustomStringConvertible {
@@ -44,6 +47,11 @@ struct StreamAnswer: Equatable {
         self.id = id
         self.status = status
         self.detail = detail
+        do throws(ReplyError) {
+            actions = .success(try ReplyAction.list(value["actions"]))
+        } catch {
+            actions = .failure(error)
+        }
     }
 
     /// The start of a refused line, for the log: enough to recognise it, never a flood.

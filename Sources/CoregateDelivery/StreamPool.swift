@@ -691,9 +691,11 @@ extension StreamPool {
                 case .failed: .answeredFailed
                 }
             let detail = Array(answer.detail.utf8)
-            return .ended(pending, HandlerResult(
+            var result = HandlerResult(
                 outcome: outcome, startedAt: pending.startedAt, duration: .now - pending.sent,
-                standardOutput: Array(detail.prefix(limit)), standardOutputTruncated: detail.count > limit))
+                standardOutput: Array(detail.prefix(limit)), standardOutputTruncated: detail.count > limit)
+            result.replyActions = answer.actions
+            return .ended(pending, result)
         }
 
         private mutating func remember(_ id: String) {

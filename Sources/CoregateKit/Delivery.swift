@@ -91,8 +91,7 @@ struct Delivery: Sendable {
                     logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])
                     return .handlersBusy
                 }
-                // Reply lines are exec stdout; a stream answer's detail is only kept.
-                let report = handler.mode == .stream ? AttemptReport(result) : AttemptReport(result, event: line, sender: tenant.sender)
+                let report = AttemptReport(result, event: line, sender: tenant.sender)
                 metrics.attempt(tenant: tenant.id, handler: handler.name, report: report)
                 if report.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])

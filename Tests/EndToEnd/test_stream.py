@@ -202,3 +202,28 @@ for line in sys.stdin:
     assert proc.returncode == 75, proc.stdout + proc.stderr
     assert "outcome: retry requested" in proc.stdout
     assert "ndjson-v1 acme False" in proc.stdout
+
+
+def test_a_stream_answers_actions_are_sent_as_replies_and_a_bad_one_fails_only_its_event(workdir, tenants, start):
+    from fake_api import FakeAPI
+    from test_replies import NUMBER, cloud_body, tenant as reply_tenant
+    handler = handler_script(workdir, "replier.py", r'''
+import json, sys
+for line in sys.stdin:
+    event = json.loads(line)
+    text = event["message"]["text"]
+    action = {"txt": "typo"} if text == "bad" else {"text": "You wrote: " + text}
+    print(json.dumps({"id": event["id"], "status": "done", "actions": [action]}), flush=True)
+''', interpreter="/usr/bin/env python3")
+    with FakeAPI() as api:
+        text = reply_tenant(workdir, handler, api=api, max_attempts=1).replace('timeout = "60s"\n', 'timeout = "60s"\nmode = "stream"\n')
+        write_tenant(tenants, "acme", text)
+        gw = start()
+        assert gw.post("/webhooks/acme", cloud_body("wamid.S-1", text="hello"))[0] == 200
+        [request] = api.wait_for(1)
+        assert request.path == f"/v26.0/{NUMBER}/messages"
+        assert request.json["text"] == {"body": "You wrote: hello"} and request.json["to"] == "15550100777"
+        assert gw.post("/webhooks/acme", cloud_body("wamid.S-2", wa_id="15550100888", text="bad"))[0] == 200
+        wait_until(lambda: "outcome=bad-reply" in gw.log(), what="a bad-reply attempt")
+        assert len(pids_of(handler)) == 1 and "reason=" not in gw.log(), "the worker was not restarted"
+        assert len(api.requests) == 1
