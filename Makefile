@@ -13,7 +13,10 @@ EXAMPLE_APT_PACKAGES := python3 perl nodejs ruby curl
 TEST_APT_PACKAGES := python3-pip util-linux bsdutils $(EXAMPLE_APT_PACKAGES)
 # The benchmarks' load generator and anchors. Each is started privately on a free loopback port;
 # no system service is used, started or stopped.
-BENCH_APT_PACKAGES := python3 wrk webhook nginx gcc libc6-dev
+BENCH_APT_PACKAGES := python3 python3-pip wrk webhook nginx gcc libc6-dev
+# The hand-written peer receiver (Benchmarks/peers/starlette_receiver.py): what a user would write
+# instead. uvicorn[standard] brings uvloop and httptools, as its docs recommend for production.
+BENCH_PIP_PACKAGES := starlette uvicorn[standard]
 SECONDS ?= 60
 
 .PHONY: run test build deps test-deps unit e2e fuzz bench bench-deps bench-https release clean install uninstall
@@ -74,6 +77,9 @@ uninstall:
 # smoke run, BENCH_ARGS="--only ingest" for one part. See docs/performance.md.
 bench-deps:
 	@$(MAKE) --no-print-directory deps EXTRA_APT="$(BENCH_APT_PACKAGES)"
+	@$(PYTHON) -c 'import starlette, uvicorn, uvloop, httptools' 2>/dev/null \
+		|| $(PYTHON) -m pip install -q $(foreach p,$(BENCH_PIP_PACKAGES),'$(p)') \
+		|| $(PYTHON) -m pip install -q --break-system-packages $(foreach p,$(BENCH_PIP_PACKAGES),'$(p)')
 
 bench: bench-deps release
 	COREGATE_BIN=$(CURDIR)/$(RELEASE_BIN) $(PYTHON) Benchmarks/bench.py $(BENCH_ARGS)

@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "CoregateKitTests", dependencies: [
             "CoregateKit", "CoregateTenants", "CoregateWhatsApp",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "CoregateDeliveryTests", dependencies: [

@@ -5,7 +5,7 @@ Each part runs as its own script (each also runs alone: see its --help) and leav
 results folder; the summary is built from those files and printed, and written beside them as
 summary.md, ready to paste into docs/performance.md.
 
-  ingest.py    wrk: coregate queue mode vs adnanh/webhook vs nginx `return 200`
+  ingest.py    wrk: coregate queue mode vs a Starlette receiver, adnanh/webhook, nginx `return 200`
   backlog.py   a million-event backlog: fill rate, ingest on top of it, RSS while it drains
   handlers.py  handler executions/s vs a C posix_spawn+pipe loop
   stream.py    events/s to a Python stream handler vs exec mode; kill runs that count lost events
@@ -87,6 +87,49 @@ def load(results, name):
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def ingest_summary(ingest):
+    rows = ingest["medians"]
+    out = ["## Durable ingest (queue mode), wrk on loopback, "
+           f"{ingest['seconds']} s per run after a {ingest['warmup']} s warm-up, median of {ingest['repeat']} "
+           "(range in brackets)", "",
+           "| connections | target | req/s | p50 ms | p99 ms | errors | server CPU µs/req |",
+           "|---|---|---|---|---|---|---|"]
+    by = {(r["target"], r["connections"], r["mode"]): r for r in rows}
+    for r in sorted(rows, key=lambda r: (r["mode"] == "duplicate", r["connections"])):
+        name = r["target"] + (" (all duplicates)" if r["mode"] == "duplicate" else "")
+        extra = f" (backlog left {r['backlog_left']})" if "backlog_left" in r else ""
+        if "failed_commands" in r:
+            extra = f" ({r['failed_commands']} of {r['commands_started']} commands failed to start)"
+        out.append(f"| {r['connections']} | {name}{extra} | {r['requests_per_s']:.0f} "
+                   f"[{r['requests_per_s_min']:.0f}–{r['requests_per_s_max']:.0f}] | {r['p50_us'] / 1000:.2f} | "
+                   f"{r['p99_us'] / 1000:.2f} | {r['errors']} | {r['cpu_us_per_request']:.0f} |")
+    out += ["", "Ratios of the medians (targets for `coregate fsync`: ≥ 2× the python receiver at every count, "
+            "≥ 30% of nginx at 8 and 64, ≤ 50 µs CPU and p99 < 10 ms at 64):", ""]
+
+    def ratio(a, b_, c):
+        x, y = by.get((a, c, "unique")), by.get((b_, c, "unique"))
+        return x["requests_per_s"] / y["requests_per_s"] if x and y else None
+
+    for c in sorted({r["connections"] for r in rows}):
+        parts = []
+        for a, b_, fmt in (("coregate fsync", "python fsync", "{:.2f}× python fsync"),
+                           ("coregate fsync", "python", "{:.2f}× python without fsync"),
+                           ("coregate", "python", "store without fsync {:.2f}× python without fsync")):
+            value = ratio(a, b_, c)
+            if value is not None:
+                parts.append(fmt.format(value))
+        for a in ("coregate fsync", "coregate", "coregate+handler"):
+            value = ratio(a, "nginx", c)
+            if value is not None:
+                parts.append(f"{a} {100 * value:.0f}% of nginx")
+        fsync = by.get(("coregate fsync", c, "unique"))
+        if fsync:
+            parts.append(f"coregate fsync {fsync['cpu_us_per_request']:.0f} µs CPU/request, p99 {fsync['p99_us'] / 1000:.1f} ms")
+        out.append(f"- {c} connection(s): " + "; ".join(parts))
+    out.append("")
+    return out
+
+
 def summary(results, info, log):
     out = [f"# coregate benchmarks, {info['date']}", "",
            f"Machine: {info['cpu']}, {info['memory_gib']} GiB, Linux {info['kernel']}; {info['swift']}; "
@@ -98,30 +141,7 @@ def summary(results, info, log):
 
     ingest = load(results, "ingest")
     if ingest:
-        out += ["## Durable ingest (queue mode), wrk on loopback, "
-                f"{ingest['seconds']} s per run after a {ingest['warmup']} s warm-up", "",
-                "| connections | target | req/s | p50 ms | p99 ms | errors | server CPU µs/req |",
-                "|---|---|---|---|---|---|---|"]
-        by = {(r["target"], r["connections"], r["mode"]): r for r in ingest["rows"]}
-        for r in sorted(ingest["rows"], key=lambda r: (r["mode"] == "duplicate", r["connections"])):
-            name = r["target"] + (" (all duplicates)" if r["mode"] == "duplicate" else "")
-            extra = f" (backlog left {r['backlog_left']})" if "backlog_left" in r else ""
-            if "failed_commands" in r:
-                extra = f" ({r['failed_commands']} of {r['commands_started']} commands failed to start)"
-            out.append(f"| {r['connections']} | {name}{extra} | {r['requests_per_s']:.0f} | {r['p50_us'] / 1000:.2f} | "
-                       f"{r['p99_us'] / 1000:.2f} | {r['errors']} | {1e6 * r['server_cpu_s'] / max(1, r['requests']):.0f} |")
-        out.append("")
-        out.append("Ratios (targets: coregate ≥ 5× webhook, ≥ 30% of nginx):")
-        out.append("")
-        for c in sorted({r["connections"] for r in ingest["rows"]}):
-            core, store, hook, nginx = (by.get((t, c, "unique")) for t in ("coregate+handler", "coregate", "webhook", "nginx"))
-            if core and store and hook and nginx:
-                out.append(
-                    f"- {c} connection(s): with a /bin/true handler **{core['requests_per_s'] / hook['requests_per_s']:.2f}×** "
-                    f"webhook and **{100 * core['requests_per_s'] / nginx['requests_per_s']:.0f}%** of nginx; "
-                    f"store only (no handler) {store['requests_per_s'] / hook['requests_per_s']:.2f}× webhook and "
-                    f"{100 * store['requests_per_s'] / nginx['requests_per_s']:.0f}% of nginx")
-        out.append("")
+        out += ingest_summary(ingest)
 
     backlog = load(results, "backlog")
     if backlog:

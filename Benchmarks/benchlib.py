@@ -249,6 +249,35 @@ class Webhook:
         stop_process(self.proc)
 
 
+class PythonReceiver:
+    """The hand-written peer (peers/starlette_receiver.py): Starlette on uvicorn, 2 worker
+    processes, a SQLite commit per request; `fsync` says whether that commit waits for one. Its
+    access log (uvicorn's default) goes to a file, as every target logs each request."""
+
+    def __init__(self, workdir, fsync, workers=2):
+        self.dir = Path(workdir) / f"python-{'fsync' if fsync else 'nofsync'}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        db = self.dir / "receiver.sqlite"
+        # Created here, once, so two workers starting together never race to turn WAL on.
+        setup = sqlite3.connect(db)
+        setup.execute("PRAGMA journal_mode = WAL")
+        setup.close()
+        self.port = free_port()
+        self.log = open(self.dir / "access.log", "wb")
+        env = dict(os.environ, RECEIVER_DB=str(db), RECEIVER_FSYNC="1" if fsync else "0")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "starlette_receiver:app", "--app-dir", str(HERE / "peers"),
+             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port(self.port, timeout=60)
+        self.pid = self.proc.pid
+        self.url = f"http://127.0.0.1:{self.port}/webhooks/bench"
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+
+
 def wait_port(port, timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,11 +10,18 @@ Targets:
                     (synchronous=NORMAL: a 200 survives a crash of the process, not a power loss).
   coregate fsync    the same with `power_loss_safe = true`, the default (synchronous=FULL: an fsync
                     per group commit, so a 200 also survives a power loss).
+  python fsync      what a user would write instead (peers/starlette_receiver.py): Starlette on
+                    uvicorn, 2 workers, one SQLite commit per request with synchronous=FULL (the
+                    promise of "coregate fsync"), no verification, no queue.
+  python            the same with synchronous=NORMAL (the promise of "coregate").
   webhook           adnanh/webhook 2.8 (Debian), a hook running /bin/true per request in the
                     background (it answers before the command ends), logging to a file; the run
                     counts the commands it failed to start (it does not bound them).
   nginx             `return 200` with an access log (Debian's default), worker_processes auto.
 Also, once: coregate+handler at 8 connections posting one body over and over (all duplicates).
+
+Each target runs --repeat times at each connection count (interleaved: all targets, then again),
+and the table gives the median with the range.
 
 Server CPU is user+system time, during the measured run only, of the server process, its live children (nginx workers) and its
 reaped children (coregate's handlers, webhook's commands), read from /proc around the measured run:
@@ -24,7 +31,9 @@ Each target gets a 2 s warm-up, then a measured run; coregate starts fresh (new 
 each connection count. Targets are interleaved within each connection count to spread the noise.
 """
 import argparse
+import importlib.util
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -95,40 +104,81 @@ def coregate_run(work, label, handler, connections, seconds, warmup, mode="uniqu
         gw.stop()
 
 
+TARGETS = ["coregate+handler", "coregate", "coregate fsync", "python fsync", "python", "webhook", "nginx"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 8, 64])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each target at each connection count")
+    parser.add_argument("--targets", nargs="+", choices=TARGETS, default=TARGETS)
+    parser.add_argument("--no-duplicates", action="store_true", help="skip the all-duplicates run")
     parser.add_argument("--results", help="folder for ingest.json")
     args = parser.parse_args()
     b.require("wrk", "webhook", "nginx")
+    if {"python", "python fsync"} & set(args.targets) and not all(
+            importlib.util.find_spec(m) for m in ("starlette", "uvicorn")):
+        sys.exit("the python receiver needs starlette and uvicorn (make bench installs them)")
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="coregate-ingest-") as work:
-        nginx = b.Nginx(work)
-        webhook = b.Webhook(work)
+        nginx = b.Nginx(work) if "nginx" in args.targets else None
+        webhook = b.Webhook(work) if "webhook" in args.targets else None
+        peers = {name: b.PythonReceiver(work, fsync=name.endswith("fsync"))
+                 for name in ("python fsync", "python") if name in args.targets}
+        runs = {
+            "coregate+handler": lambda c: coregate_run(work, "coregate+handler", HANDLER, c, args.seconds, args.warmup,
+                                                       global_toml=NO_FSYNC),
+            "coregate": lambda c: coregate_run(work, "coregate", None, c, args.seconds, args.warmup,
+                                               global_toml=NO_FSYNC),
+            "coregate fsync": lambda c: coregate_run(work, "coregate fsync", None, c, args.seconds, args.warmup,
+                                                     global_toml="power_loss_safe = true\n"),
+            "python fsync": lambda c: measure("python fsync", peers["python fsync"].url, peers["python fsync"].pid, c,
+                                              args.seconds, args.warmup),
+            "python": lambda c: measure("python", peers["python"].url, peers["python"].pid, c, args.seconds, args.warmup),
+            "webhook": lambda c: webhook_run(webhook, c, args.seconds, args.warmup),
+            "nginx": lambda c: measure("nginx", nginx.url, nginx.pid, c, args.seconds, args.warmup),
+        }
         try:
             for c in args.connections:
                 print(f"{c} connection(s):", flush=True)
-                rows.append(coregate_run(work, "coregate+handler", HANDLER, c, args.seconds, args.warmup,
+                for repetition in range(args.repeat):
+                    for target in TARGETS:
+                        if target in args.targets:
+                            rows.append(dict(runs[target](c), repetition=repetition))
+            if "coregate+handler" in args.targets and not args.no_duplicates:
+                print("duplicates only:", flush=True)
+                rows.append(coregate_run(work, "coregate+handler", HANDLER, 8, args.seconds, args.warmup, "duplicate",
                                          global_toml=NO_FSYNC))
-                rows.append(coregate_run(work, "coregate", None, c, args.seconds, args.warmup,
-                                         global_toml=NO_FSYNC))
-                rows.append(coregate_run(work, "coregate fsync", None, c, args.seconds, args.warmup,
-                                         global_toml="power_loss_safe = true\n"))
-                rows.append(webhook_run(webhook, c, args.seconds, args.warmup))
-                rows.append(measure("nginx", nginx.url, nginx.pid, c, args.seconds, args.warmup))
-            print("duplicates only:", flush=True)
-            rows.append(coregate_run(work, "coregate+handler", HANDLER, 8, args.seconds, args.warmup, "duplicate",
-                                     global_toml=NO_FSYNC))
         finally:
-            nginx.stop()
-            webhook.stop()
+            for server in [nginx, webhook, *peers.values()]:
+                if server:
+                    server.stop()
 
     print()
-    print(table(rows))
-    b.save(args.results, "ingest", {"rows": rows, "seconds": args.seconds, "warmup": args.warmup})
+    print(table(medians(rows)))
+    b.save(args.results, "ingest", {"rows": rows, "medians": medians(rows), "seconds": args.seconds,
+                                    "warmup": args.warmup, "repeat": args.repeat})
+
+
+def medians(rows):
+    """One row per (target, connections, mode): the median run by requests/s, with the range of
+    requests/s over the runs and the median of each other figure."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["target"], r["connections"], r["mode"]), []).append(r)
+    out = []
+    for runs in groups.values():
+        rates = sorted(r["requests_per_s"] for r in runs)
+        row = dict(sorted(runs, key=lambda r: r["requests_per_s"])[len(runs) // 2])
+        for key in ("p50_us", "p99_us"):
+            row[key] = statistics.median(r[key] for r in runs)
+        row["cpu_us_per_request"] = statistics.median(cpu_per_request_us(r) for r in runs)
+        row.update(runs=len(runs), requests_per_s_min=rates[0], requests_per_s_max=rates[-1])
+        out.append(row)
+    return out
 
 
 def cpu_per_request_us(row):
@@ -137,17 +187,19 @@ def cpu_per_request_us(row):
 
 
 def table(rows):
+    """The medians, each beside the python receiver of the same promise and nginx."""
     by = {(r["target"], r["connections"], r["mode"]): r for r in rows}
-    lines = [f"{'conns':>5} {'target':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
-             f"{'CPU µs/req':>10} {'vs webhook':>10} {'vs nginx':>9}"]
-    for r in rows:
-        hook = by.get(("webhook", r["connections"], "unique"))
+    lines = [f"{'conns':>5} {'target':<24} {'req/s (median, range)':>26} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+             f"{'CPU µs/req':>10} {'vs python':>9} {'vs nginx':>9}"]
+    for r in sorted(rows, key=lambda r: (r["mode"] == "duplicate", r["connections"], TARGETS.index(r["target"]))):
+        peer = by.get(("python fsync" if r["target"] == "coregate fsync" else "python", r["connections"], "unique"))
         nginx = by.get(("nginx", r["connections"], "unique"))
-        vs_hook = f"{r['requests_per_s'] / hook['requests_per_s']:.2f}x" if hook else "-"
+        vs_peer = f"{r['requests_per_s'] / peer['requests_per_s']:.2f}x" if peer and r["target"].startswith("coregate") else "-"
         vs_nginx = f"{100 * r['requests_per_s'] / nginx['requests_per_s']:.0f}%" if nginx else "-"
         name = r["target"] + (" (dups)" if r["mode"] == "duplicate" else "")
-        lines.append(f"{r['connections']:>5} {name:<24} {r['requests_per_s']:>9.0f} {r['p50_us'] / 1000:>8.2f} "
-                     f"{r['p99_us'] / 1000:>8.2f} {r['errors']:>6} {cpu_per_request_us(r):>10.0f} {vs_hook:>10} "
+        rate = f"{r['requests_per_s']:.0f} [{r['requests_per_s_min']:.0f}-{r['requests_per_s_max']:.0f}]"
+        lines.append(f"{r['connections']:>5} {name:<24} {rate:>26} {r['p50_us'] / 1000:>8.2f} "
+                     f"{r['p99_us'] / 1000:>8.2f} {r['errors']:>6} {r['cpu_us_per_request']:>10.0f} {vs_peer:>9} "
                      f"{vs_nginx:>9}")
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ import NIOHTTP1
 /// A connection whose pipeline is set up after shutdown began may have missed the signal, so it
 /// also asks the registry when it is added. It sits between the HTTP decoder and the pipelining
 /// handler, so it sees the decoded head and the signal before the handler that acts on both, and
-/// passes the signal on once.
+/// passes the signal on once. Once the first head has passed it leaves the pipeline.
 final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -45,6 +45,9 @@ final class FirstRequestGrace: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
         // The pipelining handler has the head now, so it waits to answer the request.
         if heldBack != nil { passOn(context: context) }
+        // From here on this handler would only pass things along, a signal included, and every
+        // part of every later request on the connection would pay for the pass.
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -139,8 +139,13 @@ public final class HTTPServer: Sendable {
                     decoderLimits.maxHeaderFieldSize = limits.maxHeader
                     decoderLimits.maxHeaderListSize = limits.maxHeader
                     let pipeline = channel.pipeline.syncOperations
+                    // No outbound header validation: every answer's headers are written by
+                    // `RequestHandler.write` from constants, a length and a request id that is
+                    // either generated or checked to be plain (`RequestID`), and the validator's
+                    // pass over them was a visible share of the cost of each answer.
                     try pipeline.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: true,
+                        withOutboundHeaderValidation: false,
                         withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
                     let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
                     try pipeline.addHandler(RequestBytesSignal(), position: .before(decoder))

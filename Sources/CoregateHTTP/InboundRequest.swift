@@ -52,8 +52,43 @@ public struct InboundRequest: Sendable {
 public enum HeadDecision: Sendable {
     /// Answer without reading the body: it is never buffered, and `100 Continue` is never sent.
     case answer(Answer)
-    /// Read the body (after `100 Continue` when the client waits for it), then answer with this.
-    case readBody(@Sendable (InboundRequest) async -> Answer)
+    /// Read the body (after `100 Continue` when the client waits for it), then call this with the
+    /// request and its `Reply`. It runs on the connection's event loop, so it must not block:
+    /// what waits (a commit, a handler run) happens elsewhere and replies from there.
+    case readBody(@Sendable (InboundRequest, Reply) -> Void)
+
+    /// Reads the body, then answers with what `respond` returns, from a task.
+    public static func readBody(async respond: @escaping @Sendable (InboundRequest) async -> Answer) -> HeadDecision {
+        .readBody { request, reply in
+            Task {
+                let answer = await respond(request)
+                reply { answer }
+            }
+        }
+    }
+}
+
+/// Answers one request whose body was read: called once, from any thread. `answer` runs on the
+/// connection's event loop, so the work that follows a commit (the access log line, metrics)
+/// is done there rather than on the thread that committed, and a caller already on the event
+/// loop answers with no hop at all.
+public struct Reply: Sendable {
+    private let eventLoop: any EventLoop
+    private let write: NIOLoopBound<(Answer) -> Void>
+
+    init(eventLoop: any EventLoop, write: @escaping (Answer) -> Void) {
+        self.eventLoop = eventLoop
+        self.write = NIOLoopBound(write, eventLoop: eventLoop)
+    }
+
+    public func callAsFunction(_ answer: @escaping @Sendable () -> Answer) {
+        if eventLoop.inEventLoop {
+            write.value(answer())
+        } else {
+            let write = self.write
+            eventLoop.execute { write.value(answer()) }
+        }
+    }
 }
 
 /// Decides on a request head. It runs on the connection's event loop, so it must not block:

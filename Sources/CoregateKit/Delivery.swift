@@ -6,6 +6,10 @@ import CoregateWhatsApp
 import Foundation
 import Logging
 
+/// Answers a request once, from any thread; the closure that makes the answer runs on the
+/// request's event loop (see `Reply`).
+typealias AnswerReply = @Sendable (@escaping @Sendable () -> Answer) -> Void
+
 /// The last two stages for one request's events: stored then delivered by the queue, or run at
 /// once in direct mode. Either way the answer is what tells the sender whether to retry.
 struct Delivery: Sendable {
@@ -17,8 +21,11 @@ struct Delivery: Sendable {
     var repliesStored: @Sendable () -> Void = {}
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
-    /// its bound or the store fails, so the sender keeps the data and retries.
-    func enqueue(_ events: [Event], tenants: [Tenant], unowned: Int, logger: Logger) async -> Answer {
+    /// its bound or the store fails, so the sender keeps the data and retries. It returns at once;
+    /// `reply` is called after the commit, and what follows it (the access log line, metrics, the
+    /// dispatcher's wake-up) runs in the reply's closure, on the connection's event loop, so the
+    /// store's commit thread only hands over.
+    func enqueue(_ events: [Event], tenants: [Tenant], unowned: Int, logger: Logger, reply: @escaping AnswerReply) {
         let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for tenantID in Set(events.map(\.tenant)) {
             guard let tenant = owners[tenantID] else { continue }
@@ -27,7 +34,7 @@ struct Delivery: Sendable {
                 logger.warning(
                     "backlog over its bound; answering 503 so the sender retries later",
                     metadata: ["backlog": "\(backlog)", "max_backlog": "\(tenant.delivery.maxBacklog)"])
-                return .backlogFull
+                return reply { .backlogFull }
             }
         }
         let newEvents = events.map { event in
@@ -36,21 +43,27 @@ struct Delivery: Sendable {
                 id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey,
                 json: event.jsonLine(), handlers: handlers)
         }
-        let result: EnqueueResult
-        do {
-            result = try await store.enqueue(newEvents)
-        } catch {
-            logger.error("cannot store events", metadata: ["error": "\(error)"])
-            return .storeUnavailable
+        let (dispatcher, metrics) = (dispatcher, metrics)
+        store.enqueue(newEvents) { outcome in
+            reply {
+                let result: EnqueueResult
+                switch outcome {
+                case .success(let stored): result = stored
+                case .failure(let error):
+                    logger.error("cannot store events", metadata: ["error": "\(error)"])
+                    return .storeUnavailable
+                }
+                // Events no handler takes need no delivery, so they need not wake the dispatcher either.
+                if result.stored > 0 {
+                    dispatcher.wake(tenants: Set(newEvents.lazy.filter { !$0.handlers.isEmpty }.map(\.tenant)))
+                }
+                for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
+                logger.info(
+                    "stored",
+                    metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])
+                return .accepted(events: events.count, stored: result.stored, duplicates: result.duplicates, unowned: unowned)
+            }
         }
-        // Events no handler takes need no delivery, so they need not wake the dispatcher either.
-        if result.stored > 0 {
-            dispatcher.wake(tenants: Set(newEvents.lazy.filter { !$0.handlers.isEmpty }.map(\.tenant)))
-        }
-        for event in events { metrics.accepted(tenant: event.tenant, type: event.type) }
-        logger.info(
-            "stored", metadata: ["stored": "\(result.stored)", "duplicates": "\(result.duplicates)", "unowned": "\(unowned)"])
-        return .accepted(events: events.count, stored: result.stored, duplicates: result.duplicates, unowned: unowned)
     }
 
     /// Runs every matching handler before answering, one event after another so a contact's

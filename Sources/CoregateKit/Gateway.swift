@@ -13,7 +13,7 @@ import Synchronization
 /// The configuration is swapped whole on reload; a request keeps the one its head was decided on.
 final class Gateway: Sendable {
     private let live: LiveConfiguration
-    private let delivery: Delivery
+    fileprivate let delivery: Delivery
     private let metrics: GatewayMetrics
     private let logger: Logger
 
@@ -37,15 +37,32 @@ final class Gateway: Sendable {
             metrics.request(tenant: tenantID, status: answer.status, duration: .now - began)
             return .answer(answer)
         case .readBody(let tenant, let verifier, let verifiedHead):
-            return .readBody { [self] request in
-                let answer = await accept(
-                    request.body, verifiedHead, verifier: verifier, tenant: tenant, tenants: tenants, active: active,
-                    logger: logger)
-                metrics.request(tenant: tenantID, status: answer.status, duration: .now - began)
-                return answer
+            return .readBody { [self] request, reply in
+                let timedReply: AnswerReply = { answer in
+                    reply {
+                        let answer = answer()
+                        self.metrics.request(tenant: tenantID, status: answer.status, duration: .now - began)
+                        return answer
+                    }
+                }
+                let body = BodyStage(
+                    gateway: self, head: verifiedHead, verifier: verifier, tenant: tenant, tenants: tenants, active: active,
+                    logger: logger, reply: timedReply)
+                if tenant.delivery.mode == .queue && request.body.readableBytes <= Self.bodyBytesDecodedOnLoop {
+                    body.accept(request.body)
+                } else {
+                    Task { await body.acceptInTask(request.body) }
+                }
             }
         }
     }
+
+    /// A body up to this size is checked, decoded and handed to the store on the event loop that
+    /// read it (tens of microseconds for a usual webhook of one to a few events): a task would
+    /// cost two thread hand-offs, more than the work. A larger body (a batch of thousands of
+    /// messages takes tens of milliseconds) is worked on in a task, so the other connections of
+    /// that event loop are not held up behind it.
+    static let bodyBytesDecodedOnLoop = 16 << 10
 
     private func requestLogger(requestID: String, tenant: String) -> Logger {
         var logger = self.logger
@@ -79,33 +96,61 @@ final class Gateway: Sendable {
         }
     }
 
-    /// The body stage: the signature, then decoding and delivery.
-    private func accept(
-        _ body: ByteBuffer, _ head: VerifiedHead, verifier: Verifier, tenant: Tenant, tenants: [Tenant],
-        active: ActiveConfiguration, logger: Logger
-    ) async -> Answer {
-        let verified: VerifiedRequest
-        switch verifier.verifyBody(head, body: Array(buffer: body)) {
-        case .success(let request): verified = request
-        case .failure(let rejection): return rejected(rejection, tenant: tenant, logger: logger)
+    /// The body stage of one request: the signature, then decoding, then the store or the handlers.
+    private struct BodyStage: Sendable {
+        let gateway: Gateway
+        let head: VerifiedHead
+        let verifier: Verifier
+        let tenant: Tenant
+        let tenants: [Tenant]
+        let active: ActiveConfiguration
+        let logger: Logger
+        let reply: AnswerReply
+
+        /// Queue mode: the store's commit replies.
+        func accept(_ body: ByteBuffer) {
+            switch decode(body) {
+            case .refused(let answer):
+                reply { answer }
+            case .events(let routed):
+                gateway.delivery.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger, reply: reply)
+            }
         }
 
-        // The decoder reads the verified request's body: no path reaches it with an unchecked one.
-        let events: [Event]
-        do {
-            events = try WebhookDecoder.decode(
-                verified.request.body, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
-        } catch {
-            logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
-            return .error(.badRequest, error.message)
+        /// Either mode, off the event loop.
+        func acceptInTask(_ body: ByteBuffer) async {
+            guard tenant.delivery.mode == .direct else { return accept(body) }
+            switch decode(body) {
+            case .refused(let answer):
+                reply { answer }
+            case .events(let routed):
+                let answer = await gateway.delivery.runDirect(
+                    routed.events, tenants: tenants, global: active.configuration.global, logger: logger)
+                reply { answer }
+            }
         }
-        let routed = EventRouting.assign(events, to: tenants, logger: logger)
-        switch tenant.delivery.mode {
-        case .queue:
-            return await delivery.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger)
-        case .direct:
-            return await delivery.runDirect(
-                routed.events, tenants: tenants, global: active.configuration.global, logger: logger)
+
+        private enum Decoded {
+            case events(EventRouting.Result)
+            case refused(Answer)
+        }
+
+        private func decode(_ body: ByteBuffer) -> Decoded {
+            let verified: VerifiedRequest
+            switch verifier.verifyBody(head, body: Array(buffer: body)) {
+            case .success(let request): verified = request
+            case .failure(let rejection): return .refused(gateway.rejected(rejection, tenant: tenant, logger: logger))
+            }
+            // The decoder reads the verified request's body: no path reaches it with an unchecked one.
+            let events: [Event]
+            do {
+                events = try WebhookDecoder.decode(
+                    verified.request.body, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
+            } catch {
+                logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
+                return .refused(.error(.badRequest, error.message))
+            }
+            return .events(EventRouting.assign(events, to: tenants, logger: logger))
         }
     }
 
@@ -121,7 +166,7 @@ final class Gateway: Sendable {
         }
     }
 
-    private func rejected(_ rejection: Rejection, tenant: Tenant, logger: Logger) -> Answer {
+    fileprivate func rejected(_ rejection: Rejection, tenant: Tenant, logger: Logger) -> Answer {
         metrics.verificationFailed(tenant: tenant.id, reason: rejection.reason.rawValue)
         logger.warning("verification failed", metadata: ["reason": "\(rejection.reason.rawValue)"])
         return rejection.status == 403 ? .forbidden : .unauthorized
@@ -169,8 +214,28 @@ extension VerificationInput {
         self.init(
             query: head.query,
             headers: head.headers.map { (name: $0.name, value: $0.value) },
-            peerAddress: head.peer?.ipAddress.flatMap(CIDR.addressBytes),
+            peerAddress: head.peer?.addressBytes,
             clientCertificate: head.peerCertificate.map(ClientCertificateInfo.init))
+    }
+}
+
+extension SocketAddress {
+    /// The address as `CIDR.addressBytes` gives it (IPv4 mapped into IPv6), read from the socket
+    /// address itself: every request's source check needs it, and formatting the address as text
+    /// to parse it back cost two conversions and three allocations each time.
+    var addressBytes: [UInt8]? {
+        switch self {
+        case .v4(let address):
+            var bytes = [UInt8](repeating: 0, count: 16)
+            bytes[10] = 0xFF
+            bytes[11] = 0xFF
+            withUnsafeBytes(of: address.address.sin_addr) { bytes.replaceSubrange(12..<16, with: $0) }
+            return bytes
+        case .v6(let address):
+            return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+        case .unixDomainSocket:
+            return nil
+        }
     }
 }
 

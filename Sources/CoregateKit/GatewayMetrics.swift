@@ -10,6 +10,24 @@ import Synchronization
 final class GatewayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let answersByStatus = Mutex<[UInt: Int]>([:])
+    /// The series every request or event touches, looked up in the registry once each: the
+    /// registry builds the metric's name and compares every label on each `make…` call, which
+    /// showed in profiles of the ingest path.
+    private let perRequest = Mutex(PerRequestSeries())
+
+    private struct PerRequestSeries {
+        struct Answered: Hashable {
+            let tenant: String
+            let status: UInt
+        }
+        struct Accepted: Hashable {
+            let tenant: String
+            let type: String
+        }
+        var answers: [Answered: Counter] = [:]
+        var durations: [String: DurationHistogram] = [:]
+        var events: [Accepted: Counter] = [:]
+    }
 
     private static let durationBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(100),
@@ -19,14 +37,22 @@ final class GatewayMetrics: Sendable {
     /// `tenant` is empty when no tenant matched the path.
     func request(tenant: String, status: HTTPResponseStatus, duration: Duration) {
         answersByStatus.withLock { $0[status.code, default: 0] += 1 }
-        registry.makeCounter(
-            descriptor: .init(namespace: "coregate", metricName: "http_requests_total", helpText: "HTTP answers by tenant and status"),
-            labels: [("tenant", tenant), ("status", String(status.code))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "coregate", metricName: "http_request_duration_seconds", helpText: "Time to answer a webhook"),
-            labels: [("tenant", tenant)], buckets: Self.durationBuckets
-        ).record(duration)
+        let (answers, durations) = perRequest.withLock { series in
+            let key = PerRequestSeries.Answered(tenant: tenant, status: status.code)
+            if series.answers[key] == nil {
+                series.answers[key] = registry.makeCounter(
+                    descriptor: .init(namespace: "coregate", metricName: "http_requests_total", helpText: "HTTP answers by tenant and status"),
+                    labels: [("tenant", tenant), ("status", String(status.code))])
+            }
+            if series.durations[tenant] == nil {
+                series.durations[tenant] = registry.makeDurationHistogram(
+                    descriptor: .init(namespace: "coregate", metricName: "http_request_duration_seconds", helpText: "Time to answer a webhook"),
+                    labels: [("tenant", tenant)], buckets: Self.durationBuckets)
+            }
+            return (series.answers[key]!, series.durations[tenant]!)
+        }
+        answers.increment()
+        durations.record(duration)
     }
 
     func verificationFailed(tenant: String, reason: String) {
@@ -38,10 +64,15 @@ final class GatewayMetrics: Sendable {
 
     /// Counted when the answer is 200 or a direct run; a redelivered duplicate counts again.
     func accepted(tenant: String, type: String) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "coregate", metricName: "events_total", helpText: "Events accepted by tenant and type"),
-            labels: [("tenant", tenant), ("type", type)]
-        ).increment()
+        perRequest.withLock { series in
+            let key = PerRequestSeries.Accepted(tenant: tenant, type: type)
+            if let counter = series.events[key] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: .init(namespace: "coregate", metricName: "events_total", helpText: "Events accepted by tenant and type"),
+                labels: [("tenant", tenant), ("type", type)])
+            series.events[key] = counter
+            return counter
+        }.increment()
     }
 
     func attempt(tenant: String, handler: String, report: AttemptReport) {

@@ -7,9 +7,9 @@ enum LogSetup {
     static func bootstrap(level: String) -> Logger {
         let logLevel = Logger.Level(rawValue: level) ?? .info
         let toJournal = JournalLogHandler.isJournalStream(environment: ProcessInfo.processInfo.environment)
-        LoggingSystem.bootstrap { label in
+        LoggingSystem.bootstrap { _ in
             var handler: any LogHandler =
-                toJournal ? JournalLogHandler(identifier: "coregate") : StreamLogHandler.standardError(label: label)
+                toJournal ? JournalLogHandler(identifier: "coregate") : StandardErrorLogHandler()
             handler.logLevel = logLevel
             return handler
         }

@@ -96,10 +96,10 @@ public enum Serve {
             group: eventLoops, limits: limits, tls: tls, logger: logger, responder: { gateway.decide($0) })
         let metricsServer = HTTPServer(group: eventLoops, limits: limits, tls: nil, logger: logger) { head in
             guard head.method == .GET, head.path == "/metrics" else { return .answer(.notFound) }
-            return .readBody { _ in
+            return .readBody(async: { _ in
                 let text = await metrics.scrape(store: store, runningHandlers: dispatcher.running)
                 return Answer(status: .ok, contentType: "text/plain; version=0.0.4", body: String(decoding: text, as: UTF8.self))
-            }
+            })
         }
         let addresses: [String]
         do {

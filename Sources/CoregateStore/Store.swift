@@ -68,18 +68,30 @@ public final class SQLiteStore: Store {
         self.backlogCounts = backlogCounts
         self.powerLossSafe = options.powerLossSafe
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try await pool.writeWithoutTransaction { db in
-                // FULL even if a write without fsync failed before it could set it back.
-                if options.powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
-                var results: [EnqueueResult] = []
-                try db.inTransaction {
+            try pool.writeWithoutTransaction { db in
+                // FULL even if a write without fsync failed before it could set it back; prepared
+                // once, like every statement of the commit, since it runs for every batch.
+                if options.powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+                return try Self.inCachedTransaction(db) {
                     let inserted = try EventInsertion.insert(requests, into: db, now: Date())
                     backlogCounts.add(inserted.queued)
-                    results = inserted.results
-                    return .commit
+                    return inserted.results
                 }
-                return results
             }
+        }
+    }
+
+    /// `Database.inTransaction` prepares its BEGIN and COMMIT anew each time; group commit runs
+    /// one transaction per batch, so it keeps them prepared.
+    private static func inCachedTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return result
+        } catch {
+            if db.isInsideTransaction { try? db.execute(sql: "ROLLBACK TRANSACTION") }
+            throw error
         }
     }
 
@@ -88,13 +100,18 @@ public final class SQLiteStore: Store {
         try await eventWriter.enqueue(events)
     }
 
+    /// See ``Store/enqueue(_:completion:)``: `completion` runs on the commit thread.
+    public func enqueue(_ events: [NewEvent], completion: @escaping @Sendable (Result<EnqueueResult, any Error>) -> Void) {
+        eventWriter.enqueue(events, completion: completion)
+    }
+
     /// A lock and a dictionary lookup.
     public func backlog(tenant: String) -> Int {
         backlogCounts.count(tenant: tenant)
     }
 
     public var groupCommits: Int {
-        get async { await eventWriter.commits }
+        get async { eventWriter.commits }
     }
 
     /// Opens the pool and migrates, retrying while another process opens the same new file:

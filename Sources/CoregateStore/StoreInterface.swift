@@ -22,6 +22,12 @@ public protocol Store: AnyObject, Sendable {
     /// (tenant, id) is already stored counts as a duplicate and queues nothing.
     func enqueue(_ events: [NewEvent]) async throws -> EnqueueResult
 
+    /// ``enqueue(_:)`` for a caller that is not a task, such as an event loop: it returns at once
+    /// and calls `completion` once, after the commit or its failure, from a thread of the store's
+    /// own, so `completion` must not block. The gateway's ingest path uses this: a task and its
+    /// continuation would add two thread hand-offs to every request.
+    func enqueue(_ events: [NewEvent], completion: @escaping @Sendable (Result<EnqueueResult, any Error>) -> Void)
+
     /// The tenant's pending, running and retrying deliveries, from counts kept in memory: the
     /// HTTP path checks its backlog bound with this on every request.
     func backlog(tenant: String) -> Int

@@ -48,7 +48,13 @@ extension CIDR {
 
     /// Whether a 16-byte address (from `addressBytes`) lies in this network.
     public func contains(_ address: [UInt8]) -> Bool {
-        address.count == 16 && Self.masked(address, prefixLength: prefixLength) == self.address
+        // Byte by byte rather than through `masked`: this runs for every request's source check.
+        guard address.count == 16, self.address.count == 16 else { return false }
+        for position in 0..<16 {
+            let bitsKept = min(max(prefixLength - position * 8, 0), 8)
+            if address[position] & UInt8(truncatingIfNeeded: 0xFF << (8 - bitsKept)) != self.address[position] { return false }
+        }
+        return true
     }
 
     private static func masked(_ address: [UInt8], prefixLength: Int) -> [UInt8] {

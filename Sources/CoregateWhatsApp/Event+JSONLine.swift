@@ -3,7 +3,8 @@ extension Event {
     /// the trailing newline. Every key is always present (`null` when unknown), in this order.
     /// `schema/event-v1.schema.json` describes it and a test keeps the two in step.
     public func jsonLine() -> [UInt8] {
-        var writer = JSONWriter()
+        // A text message's line is about 700 bytes; a larger one grows as usual.
+        var writer = JSONWriter(capacity: 1024)
         writer.write(jsonObject)
         return writer.bytes
     }

@@ -10,6 +10,12 @@ public struct JSONWriter {
 
     public init() {}
 
+    /// Room for `capacity` bytes up front: a line grows byte by byte, and each time the array is
+    /// full it is copied into one twice the size.
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
     public mutating func write(_ value: JSONValue) {
         switch value {
         case .null: append("null")

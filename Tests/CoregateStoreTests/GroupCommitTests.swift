@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import CoregateStore
 
@@ -67,5 +68,56 @@ struct GroupCommitTests {
         // Then each sees only its own events counted
         #expect(try await first == EnqueueResult(stored: 1, duplicates: 1))
         #expect(try await second == EnqueueResult(stored: 3, duplicates: 0))
+    }
+
+    @Test("a failed commit fails every caller of its batch, and the commits after it go on")
+    func failedCommitFailsItsBatchOnly() throws {
+        // Given a writer whose second transaction fails, and whose first waits until two more
+        // callers are queued behind it
+        struct DiskFull: Error {}
+        let firstStarted = DispatchSemaphore(value: 0)
+        let releaseFirst = DispatchSemaphore(value: 0)
+        let transactions = Mutex(0)
+        let writer = EventWriter(maxEventsPerCommit: 100) { requests in
+            let number = transactions.withLock { count in
+                count += 1
+                return count
+            }
+            if number == 1 {
+                firstStarted.signal()
+                releaseFirst.wait()
+            }
+            if number == 2 { throw DiskFull() }
+            return requests.map { EnqueueResult(stored: $0.count, duplicates: 0) }
+        }
+        let results = Mutex<[String: Result<EnqueueResult, any Error>]>([:])
+        let answered = DispatchGroup()
+        func enqueue(_ id: String) {
+            answered.enter()
+            writer.enqueue([makeEvent(id)]) { result in
+                results.withLock { $0[id] = result }
+                answered.leave()
+            }
+        }
+
+        // When "a" commits alone, "b" and "c" share the failing transaction, and "d" comes after
+        enqueue("a")
+        firstStarted.wait()
+        enqueue("b")
+        enqueue("c")
+        releaseFirst.signal()
+        answered.wait()
+        enqueue("d")
+        answered.wait()
+
+        // Then both callers of the failed batch hear of the failure, the others of their commit
+        let outcome = results.withLock { $0 }
+        let stored = EnqueueResult(stored: 1, duplicates: 0)
+        #expect(try outcome["a"]?.get() == stored)
+        #expect(throws: DiskFull.self) { try outcome["b"]?.get() }
+        #expect(throws: DiskFull.self) { try outcome["c"]?.get() }
+        #expect(try outcome["d"]?.get() == stored)
+        #expect(transactions.withLock { $0 } == 3)
+        #expect(writer.commits == 2)
     }
 }
