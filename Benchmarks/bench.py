@@ -224,7 +224,7 @@ def main():
     py = sys.executable
     r = ["--results", str(results)]
     parts = {
-        "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1"] if args.quick else []),
+        "ingest": [py, str(HERE / "ingest.py"), *r] + (["--seconds", "3", "--warmup", "1", "--repeat", "1"] if args.quick else []),
         "backlog": [py, str(HERE / "backlog.py"), *r] + (["--events", "50000", "--drain", "10", "--wrk-seconds", "3"]
                                                          if args.quick else []),
         "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2",
