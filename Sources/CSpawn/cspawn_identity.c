@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@ struct launch {
     const char *cwd;
     uid_t uid;
     gid_t gid;
+    int lower_priority, nice;
     int stdin_fd, stdout_fd, stderr_fd;
     volatile int error;
 };
@@ -56,6 +58,8 @@ static int child_main(void *argument) {
         move_fd(launch->stderr_fd, 2) < 0 || syscall(SYS_close_range, 3, ~0U, 0) != 0)
         goto failed;
 
+    // Best effort, as for the service's own user: a seccomp filter may refuse it.
+    if (launch->lower_priority) syscall(SYS_setpriority, PRIO_PROCESS, 0, launch->nice);
     // Raw system calls, not glibc's setgroups/setresgid/setresuid: those change the ids of every
     // thread of the process (through a signal to each), and here that process is the parent.
     if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, launch->gid, launch->gid, launch->gid) != 0 ||
@@ -89,6 +93,7 @@ int coregate_launch_as(const char *path, char *const argv[], char *const envp[],
 
     struct launch launch = {
         .path = path, .argv = argv, .envp = envp, .cwd = cwd, .uid = identity->uid, .gid = identity->gid,
+        .lower_priority = identity->lower_priority, .nice = identity->nice,
         .stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = stderr_fd, .error = 0,
     };
     // Blocks glibc's own signals too (sigfillset leaves them out), as its posix_spawn does.

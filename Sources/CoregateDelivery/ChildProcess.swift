@@ -29,11 +29,12 @@ struct ChildProcess {
 
     /// Starts `path` as the leader of a new process group, in `workingDirectory`, with exactly
     /// `environment` and only fds 0–2 open (see `coregate_spawn`); as `identity` when one is
-    /// given, else as the service's own user.
+    /// given, else as the service's own user; `niceness` below the calling thread's CPU priority.
     static func spawn(
         path: String, arguments: [String], environment: [String], workingDirectory: String,
-        identity: HandlerIdentity? = nil
+        identity: HandlerIdentity? = nil, niceness: Int32 = 0
     ) throws(SpawnError) -> ChildProcess {
+        let nice = niceness > 0 ? loweredPriority(by: niceness) : nil
         var child = coregate_child()
         var status: Int32 = 0
         // ETXTBSY: the program was just written, and another thread's child, between its fork and
@@ -43,7 +44,8 @@ struct ChildProcess {
             status = CStringArray(arguments).withPointers { argv in
                 CStringArray(environment).withPointers { envp in
                     if let identity {
-                        var ids = coregate_identity(uid: identity.uid, gid: identity.gid)
+                        var ids = coregate_identity(
+                            uid: identity.uid, gid: identity.gid, lower_priority: nice == nil ? 0 : 1, nice: nice ?? 0)
                         return coregate_spawn(path, argv, envp, workingDirectory, &ids, &child)
                     }
                     return coregate_spawn(path, argv, envp, workingDirectory, nil, &child)
@@ -52,9 +54,21 @@ struct ChildProcess {
             if status != ETXTBSY { break }
         }
         guard status == 0 else { throw SpawnError(errno: status) }
+        // posix_spawn has no attribute for the priority, so it is set just after the exec (what the
+        // handler forks from then on inherits it); a handler of another user had it set before.
+        if let nice, identity == nil {
+            _ = setpriority(__priority_which_t(PRIO_PGRP.rawValue), id_t(child.pid), nice)
+        }
         return ChildProcess(
             pid: child.pid, pidfd: child.pidfd, standardInput: child.stdin_fd, standardOutput: child.stdout_fd,
             standardError: child.stderr_fd)
+    }
+
+    /// The nice value `niceness` below the calling thread's (lowering needs no privilege).
+    private static func loweredPriority(by niceness: Int32) -> Int32? {
+        errno = 0
+        let own = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return errno == 0 ? min(19, own + niceness) : nil
     }
 
     /// Signals the whole group. Only valid before `reap()`: until then the pid, which is the

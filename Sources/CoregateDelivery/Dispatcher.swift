@@ -379,7 +379,7 @@ extension Dispatcher {
         let sender = tenant.sender
         runner.start(
             HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
-            wakingAnotherThread: !onThisThread
+            niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
         ) { [logger] result in
             self.ended(claim, result, sender: sender, policy: policy, logger: logger)
         }

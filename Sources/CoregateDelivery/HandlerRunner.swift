@@ -26,6 +26,11 @@ public struct HandlerRunner: Sendable {
     public let standardOutputLimit: Int
     /// Longer stderr lines are cut before they are logged.
     public let standardErrorLineLimit: Int
+    /// How far below the gateway's own CPU priority queue-mode handlers run (nice). Nobody waits
+    /// on a queued delivery, while a sender waits on every answer: when the CPU is short, storing
+    /// events and answering senders come first, and the queue drains with what is left. Direct-mode
+    /// handlers keep the gateway's priority, since their request waits on them.
+    public static let queueNiceness: Int32 = 10
     /// Each tenant's uid (`handler_uids`); nil: handlers run as the service's own user.
     public let identities: TenantIdentities?
 
@@ -59,23 +64,24 @@ public struct HandlerRunner: Sendable {
     }
 
     /// Starts the handler on a thread of its own and returns at once; `completion` is called on
-    /// that thread with how it ended. `cancellation` stops it early.
+    /// that thread with how it ended. `cancellation` stops it early. `niceness` lowers the
+    /// handler's CPU priority below the gateway's (see ``queueNiceness``).
     ///
     /// The thread is one of ``HandlerThreads``: a new one when none is idle, so a run never
     /// waits for another to end. `wakingAnotherThread: false` is for a caller that is itself a
     /// handler thread finishing its run: that thread then takes this run next, with no wake-up.
     public func start(
-        _ invocation: HandlerInvocation, cancellation: HandlerCancellation, wakingAnotherThread: Bool = true,
-        completion: @escaping @Sendable (HandlerResult) -> Void
+        _ invocation: HandlerInvocation, cancellation: HandlerCancellation, niceness: Int32 = 0,
+        wakingAnotherThread: Bool = true, completion: @escaping @Sendable (HandlerResult) -> Void
     ) {
         HandlerThreads.shared.run(wakingAnotherThread: wakingAnotherThread) {
-            completion(self.runHere(invocation, cancellation: cancellation))
+            completion(self.runHere(invocation, cancellation: cancellation, niceness: niceness))
             cancellation.close()
         }
     }
 
     /// The whole run, blocking the calling thread until the handler is gone.
-    private func runHere(_ invocation: HandlerInvocation, cancellation: HandlerCancellation) -> HandlerResult {
+    private func runHere(_ invocation: HandlerInvocation, cancellation: HandlerCancellation, niceness: Int32) -> HandlerResult {
         let startedAt = Date()
         let start = ContinuousClock.now
         func notStarted(_ outcome: HandlerOutcome) -> HandlerResult {
@@ -107,7 +113,7 @@ public struct HandlerRunner: Sendable {
             child = try ChildProcess.spawn(
                 path: path, arguments: [program] + invocation.handler.command.dropFirst(),
                 environment: environment.map { $0.key + "=" + $0.value }, workingDirectory: invocation.stateDirectory,
-                identity: identity)
+                identity: identity, niceness: niceness)
         } catch where error.isResourceShortage {
             return notStarted(.gatewayShortOf(reason: "cannot start \(program): \(error.description)"))
         } catch {

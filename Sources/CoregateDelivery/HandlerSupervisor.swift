@@ -47,7 +47,11 @@ struct HandlerSupervisor {
             pollfd(fd: child.pidfd, events: Int16(POLLIN), revents: 0),
             pollfd(fd: cancellation.descriptor, events: Int16(POLLIN), revents: 0),
         ]
-        if input.isEmpty { closeInput(&child) }
+        // The pipe is empty and takes 64 KiB: most events are written here at once, without a poll.
+        if input.isEmpty || writeInput(input, written: &written, to: child.standardInput) {
+            closeInput(&child)
+            fds[0].fd = -1
+        }
 
         func stop(after grace: Duration) {
             child.signalGroup(SIGTERM)

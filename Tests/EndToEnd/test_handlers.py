@@ -200,3 +200,25 @@ def test_direct_mode_runs_only_what_did_not_succeed_when_the_sender_retries(work
 
     assert gw.post("/webhooks/acme", body)[0] == 200
     assert len(lines(runs)) == 3, "a redelivery of a request that fully succeeded runs nothing"
+
+
+def niceness(pid):
+    """The nice value of a process, from /proc (field 19 of stat)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+def test_queue_handlers_run_below_the_gateways_cpu_priority_and_direct_ones_at_it(workdir, tenants, start):
+    # What the handler and a child it forks see, written where the test can read it.
+    handler = handler_script(workdir, "nice.sh", (
+        'read -r e\nsh -c nice > "$COREGATE_STATE_DIR/child"\nnice > "$COREGATE_STATE_DIR/own"\n'
+    ))
+    write_tenant(tenants, "queued", tenant(handler))
+    write_tenant(tenants, "live", tenant(handler, mode="direct"))
+    gw = start()
+    own = niceness(gw.proc.pid)
+    assert gw.post("/webhooks/live", onprem_text("wamid.live"))[0] == 200
+    assert gw.post("/webhooks/queued", onprem_text("wamid.queued"))[0] == 200
+    state = workdir / "state" / "tenants"
+    wait_until(lambda: lines(state / "queued" / "own"), what="the queued handler to run")
+    assert [int(lines(state / "queued" / f)[0]) for f in ("own", "child")] == [min(19, own + 10)] * 2
+    assert [int(lines(state / "live" / f)[0]) for f in ("own", "child")] == [own] * 2

@@ -443,6 +443,7 @@ try other-credential "cat /run/credentials/coregate.service/$OTHER-secret"
 try environ "cat /proc/$service/environ"
 try other-tenant-file "cat /etc/coregate/tenants/$OTHER.toml"
 echo "capabilities $(grep -E '^Cap(Inh|Prm|Eff|Amb):' /proc/self/status | awk '{print $2}' | sort -u | tr '\\n' ' ')" >> "$out"
+echo "nice $(nice)" >> "$out"
 echo "env-secret $MY_SECRET" >> "$out"
 """
 
@@ -486,6 +487,10 @@ def test_a_tenants_handler_reaches_its_own_folder_and_secret_and_nothing_of_the_
                   "/etc/coregate/tenants/globex.toml", f"/proc/{main_pid}/environ"):
         assert box.path(there).exists(), there
     assert box.run("cat", "/run/credentials/coregate.service/globex-secret").stdout.strip() == "globex-s3cret-value"
+    # A queue handler as its tenant still runs below the service's CPU priority (set before its
+    # uid changed: the service may not change another user's process).
+    service_nice = int(box.run("ps", "-o", "ni=", "-p", main_pid).stdout)
+    assert int(reached.pop("nice")) == min(19, service_nice + 10), reached
     assert reached == {
         "own-folder": "yes", "other-folder": "no", "other-file": "no", "database": "no", "state-listing": "no",
         "credentials": "no", "other-credential": "no", "environ": "no", "other-tenant-file": "no",

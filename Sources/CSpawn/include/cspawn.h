@@ -18,6 +18,10 @@ typedef struct {
 typedef struct {
     uid_t uid;
     gid_t gid;
+    /// When `lower_priority`, the nice value it runs at, set before the ids change: once the
+    /// handler is another user's process, the service may no longer change its priority.
+    int lower_priority;
+    int nice;
 } coregate_identity;
 
 /// Starts `path` with `argv` and `envp` (NULL-terminated) in `cwd`, as the leader of a new process
