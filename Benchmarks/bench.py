@@ -8,6 +8,7 @@ summary.md, ready to paste into docs/performance.md.
   ingest.py    wrk: coregate queue mode vs a Starlette receiver, adnanh/webhook, nginx `return 200`
   backlog.py   a million-event backlog: fill rate, ingest on top of it, RSS while it drains
   handlers.py  handler executions/s vs a C posix_spawn+pipe loop
+  stream.py    events/s to a Python stream handler vs exec mode; kill runs that count lost events
   startup.py   exec→READY=1 and idle RSS, 1 and 1,000 tenants
   decode/      decoder throughput vs JSONSerialization (its own release build)
 
@@ -182,6 +183,20 @@ def summary(results, info, log):
                 out.append(f"| {r['tenants']} | {r['drain_per_s']:.0f}/s | {r['gateway_cpu_us_per_delivery']:.0f} µs |")
             out.append("")
 
+    stream = load(results, "stream")
+    if stream:
+        out += [f"## Stream handlers, {stream['events']:,} events, median of {stream['repeat']}", "",
+                "| Python stream handler | exec mode, /bin/true (concurrency 4) | ratio |", "|---|---|---|",
+                f"| {stream['stream_per_s']:,.0f} events/s | {stream['exec_per_s']:,.0f} events/s | "
+                f"**{stream['stream_per_s'] / stream['exec_per_s']:.1f}×** |", "",
+                "| run | events | done | lost | duplicates | dead | worker SIGKILLs | gateway SIGKILLs |",
+                "|---|---|---|---|---|---|---|---|"]
+        for k in stream["kills"]:
+            name = "worker killed" + (", gateway killed once" if k["gateway_kills"] else "")
+            out.append(f"| {name} | {k['events']:,} | {k['done']:,} | {k['lost']} | {k['duplicates']} | {k['dead']} | "
+                       f"{k['worker_kills']} | {k['gateway_kills']} |")
+        out.append("")
+
     startup = load(results, "startup")
     if startup:
         out += [f"## Start-up and idle memory (median of {startup['runs']})", "",
@@ -206,7 +221,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--results", default=str(REPO / "var" / "bench"))
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", nargs="+", choices=["ingest", "postgres", "backlog", "handlers", "startup", "decode"])
+    parser.add_argument("--only", nargs="+", choices=["ingest", "postgres", "backlog", "handlers", "stream", "startup", "decode"])
     args = parser.parse_args()
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
@@ -224,6 +239,9 @@ def main():
         "handlers": [py, str(HERE / "handlers.py"), *r] + (["--events", "500", "--repeat", "1", "--direct-seconds", "2",
                                                             "--tenant-counts", "1", "100"]
                                                            if args.quick else []),
+        "stream": [py, str(HERE / "stream.py"), *r] + (["--events", "10000", "--exec-events", "500", "--repeat", "1",
+                                                        "--kill-events", "10000", "--kill-every", "1"]
+                                                       if args.quick else []),
         "startup": [py, str(HERE / "startup.py"), *r] + (["--runs", "1", "--tenants", "1", "100"] if args.quick else []),
         "decode": [str(HERE / "decode" / "run.sh")] + (["--seconds", "1"] if args.quick else []),
     }

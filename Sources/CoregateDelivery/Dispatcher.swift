@@ -15,10 +15,17 @@ import Synchronization
 /// ended, otherwise the dispatcher's own thread, which sleeps until it is rung or a retry falls
 /// due. Nothing due and nothing finished means no transaction at all.
 ///
-/// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:timeout:)``).
+/// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:handler:timeout:)``).
+///
+/// The scheduler's keys are *pools*: a tenant's exec handlers share one, whose slots are processes
+/// (the tenant's `concurrency`, under the global one); each stream handler has its own, whose
+/// slots are events in flight to its workers (workers × `max_inflight`). A pool's runs are
+/// claimed, recorded and started in the same rounds as every other's.
 public final class Dispatcher: Sendable {
     private let store: any Store
     private let runner: HandlerRunner
+    /// The transport of stream handlers' runs.
+    public let streams: StreamHandlers
     private let logger: Logger
     private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
     /// A run put off because the gateway was short of resources (not an attempt).
@@ -37,6 +44,9 @@ public final class Dispatcher: Sendable {
     private struct State {
         var scheduler: SlotScheduler
         var tenants: [String: Tenant]
+        /// What each scheduler key claims, and each tenant's keys.
+        var pools: [String: DeliveryPool] = [:]
+        var poolKeys: [String: [String]] = [:]
         var stateDir: String
         var finished: [FinishedRun] = []
         var inFlight = 0
@@ -65,8 +75,36 @@ public final class Dispatcher: Sendable {
         mutating func configure(_ configuration: Configuration) -> SlotScheduler.Decisions {
             tenants = Dictionary(configuration.tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
             stateDir = configuration.global.stateDir
-            return scheduler.configure(
-                total: configuration.global.concurrency, concurrency: tenants.mapValues(\.delivery.concurrency))
+            var limits: [String: Int] = [:]
+            var streamKeys: Set<String> = []
+            pools = [:]
+            poolKeys = [:]
+            for tenant in tenants.values {
+                let streamHandlers = tenant.handlers.filter { $0.mode == .stream }
+                // The exec pool also takes deliveries of handlers no longer configured, to record that.
+                limits[tenant.id] = tenant.delivery.concurrency
+                pools[tenant.id] = DeliveryPool(tenant: tenant.id, handlers: .allBut(streamHandlers.map(\.name)))
+                poolKeys[tenant.id] = [tenant.id]
+                for handler in streamHandlers {
+                    let key = Self.poolKey(tenant: tenant.id, streamHandler: handler.name)
+                    limits[key] = handler.workers * handler.maxInflight
+                    streamKeys.insert(key)
+                    pools[key] = DeliveryPool(tenant: tenant.id, handlers: .only(handler.name))
+                    poolKeys[tenant.id, default: []].append(key)
+                }
+            }
+            return scheduler.configure(total: configuration.global.concurrency, concurrency: limits, outsideTotal: streamKeys)
+        }
+
+        /// A stream handler's key; a tenant id has no `/`, so it never names an exec pool.
+        static func poolKey(tenant: String, streamHandler: String) -> String {
+            tenant + "/" + streamHandler
+        }
+
+        /// The key whose slot a run of this handler takes.
+        func poolKey(tenant: String, handler: String) -> String {
+            let key = Self.poolKey(tenant: tenant, streamHandler: handler)
+            return pools[key] != nil ? key : tenant
         }
 
         /// Returns reserved slots unclaimed; their tenants wait until `until` (nil: new work).
@@ -91,10 +129,12 @@ public final class Dispatcher: Sendable {
     private struct FinishedRun {
         var settlement: Settlement
         var followUp: SlotScheduler.FollowUp
+        /// The pool whose slot it held.
+        var poolKey: String
     }
 
     public init(
-        store: any Store, runner: HandlerRunner, configuration: Configuration, logger: Logger,
+        store: any Store, runner: HandlerRunner, streams: StreamHandlers? = nil, configuration: Configuration, logger: Logger,
         attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
         deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in },
         repliesStored: @escaping @Sendable () -> Void = {}
@@ -103,9 +143,11 @@ public final class Dispatcher: Sendable {
         self.repliesStored = repliesStored
         self.store = store
         self.runner = runner
+        self.streams = streams ?? StreamHandlers(logger: logger)
         self.logger = logger
         self.attemptObserver = attemptObserver
         self.state = Mutex(State(configuration))
+        self.streams.configure(configuration)
     }
 
     /// Handler processes running now, queue and direct together.
@@ -117,13 +159,15 @@ public final class Dispatcher: Sendable {
     /// A reload: new limits and handlers apply to the next runs.
     public func configure(_ configuration: Configuration) {
         resume(state.withLock { state in state.granted(state.configure(configuration)) })
+        streams.configure(configuration)
         doorbell.ring()
     }
 
     /// Deliveries were stored for these tenants.
     public func wake(tenants: some Sequence<String>) {
         let (granted, claims) = state.withLock { state in
-            let granted = state.granted(state.scheduler.workArrived(for: tenants))
+            let keys = tenants.flatMap { state.poolKeys[$0] ?? [$0] }
+            let granted = state.granted(state.scheduler.workArrived(for: keys))
             return (granted, state.scheduler.hasClaims)
         }
         resume(granted)
@@ -139,12 +183,13 @@ public final class Dispatcher: Sendable {
 
     // MARK: Direct mode
 
-    /// Waits up to `timeout` for a slot for one direct-mode handler run; false when none came.
-    /// Ends at once, without a slot, when the calling task is cancelled.
-    public func acquireDirect(tenant: String, timeout: Duration) async -> Bool {
+    /// Waits up to `timeout` for a slot for one direct-mode run of the handler; false when none
+    /// came. Ends at once, without a slot, when the calling task is cancelled.
+    public func acquireDirect(tenant: String, handler: String, timeout: Duration) async -> Bool {
         let waiter: SlotScheduler.WaiterID? = state.withLock { state in
             state.nextWaiter += 1
-            return state.scheduler.directRequested(tenant: tenant, waiter: state.nextWaiter) ? nil : state.nextWaiter
+            let key = state.poolKey(tenant: tenant, handler: handler)
+            return state.scheduler.directRequested(tenant: key, waiter: state.nextWaiter) ? nil : state.nextWaiter
         }
         guard let waiter else { return true }
         let deadline = Task {
@@ -169,9 +214,10 @@ public final class Dispatcher: Sendable {
     }
 
     /// A direct-mode run ended; its slot goes to the next in line.
-    public func releaseDirect(tenant: String) {
+    public func releaseDirect(tenant: String, handler: String) {
         let (granted, claims) = state.withLock { state in
-            (state.granted(state.scheduler.finished(tenant: tenant, followUp: .none)), state.scheduler.hasClaims)
+            let key = state.poolKey(tenant: tenant, handler: handler)
+            return (state.granted(state.scheduler.finished(tenant: key, followUp: .none)), state.scheduler.hasClaims)
         }
         resume(granted)
         if claims { doorbell.ring() }
@@ -222,8 +268,11 @@ extension Dispatcher {
                 return Array(state.cancellations.values)
             }
             running.forEach { $0.cancel() }
+            streams.cancel()
             doorbell.ring()
         }
+        // Nothing is in flight to them any more: they get end of input and exit.
+        await streams.stop()
     }
 
     /// The dispatcher's own thread: sleeps until there may be work (new events, a retry falling
@@ -261,7 +310,7 @@ extension Dispatcher {
                 state.finished = []
                 var granted: [CheckedContinuation<Bool, Never>] = []
                 for run in finished {
-                    granted += state.granted(state.scheduler.finished(tenant: run.settlement.claim.tenant, followUp: run.followUp))
+                    granted += state.granted(state.scheduler.finished(tenant: run.poolKey, followUp: run.followUp))
                 }
                 var claims = state.scheduler.takeClaims()
                 if state.stopping {
@@ -278,19 +327,29 @@ extension Dispatcher {
                 if retryComesFirst { doorbell.ring() }
                 return true
             }
-            for claim in settle(finished, claims: claims) {
-                start(claim, onThisThread: keepOne)
-                keepOne = false
+            var streamed: [(key: String, claim: Claim)] = []
+            for (key, claim) in settle(finished, claims: claims) {
+                if key.contains("/") {
+                    streamed.append((key, claim))
+                } else {
+                    start(claim, poolKey: key, onThisThread: keepOne)
+                    keepOne = false
+                }
             }
+            if !streamed.isEmpty { startStreamed(streamed) }
         }
     }
 
     /// One round's transaction. On failure the runs stay to be recorded later, the reserved slots
     /// go back, and no round writes again for a moment.
-    private func settle(_ finished: [FinishedRun], claims: [String: Int]) -> [Claim] {
+    private func settle(_ finished: [FinishedRun], claims: [String: Int]) -> [(key: String, claim: Claim)] {
+        let pools = state.withLock { state in claims.keys.compactMap { key in state.pools[key].map { (key, $0) } } }
+        let poolOf = Dictionary(pools, uniquingKeysWith: { first, _ in first })
         let result: SettleResult
         do {
-            result = try store.settleBlocking(finished.map(\.settlement), claims: claims)
+            var pooledClaims: [DeliveryPool: Int] = [:]
+            for (key, count) in claims { if let pool = poolOf[key] { pooledClaims[pool] = count } }
+            result = try store.settleBlocking(finished.map(\.settlement), claims: pooledClaims)
         } catch {
             logger.error("cannot record attempts or claim deliveries; trying again shortly", metadata: ["error": "\(error)"])
             let retryAt = Date() + Self.shortagePause
@@ -315,13 +374,15 @@ extension Dispatcher {
         }
         return state.withLock { state in
             var granted: [CheckedContinuation<Bool, Never>] = []
-            for (tenant, count) in claims {
-                let claimed = result.claims[tenant]
+            for (key, count) in claims {
+                let claimed = poolOf[key].flatMap { result.claims[$0] }
                 granted += state.granted(state.scheduler.claimed(
-                    tenant: tenant, reserved: count, got: claimed?.claims.count ?? 0, nextDue: claimed?.nextDue))
+                    tenant: key, reserved: count, got: claimed?.claims.count ?? 0, nextDue: claimed?.nextDue))
             }
             resume(granted)
-            return claims.keys.flatMap { result.claims[$0]?.claims ?? [] }
+            return claims.keys.flatMap { key in
+                (poolOf[key].flatMap { result.claims[$0] }?.claims ?? []).map { (key, $0) }
+            }
         }
     }
 
@@ -341,9 +402,15 @@ extension Dispatcher {
 
     /// Asks the store which tenants have deliveries waiting; picks up what another process queued.
     private func resynchronize() {
-        let queueTenants = state.withLock { state in state.tenants.values.filter { $0.delivery.mode == .queue }.map(\.id) }
+        let pools = state.withLock { state in
+            state.tenants.values.filter { $0.delivery.mode == .queue }.flatMap { tenant in
+                (state.poolKeys[tenant.id] ?? []).compactMap { key in state.pools[key].map { (key, $0) } }
+            }
+        }
         do {
-            let dates = try store.dueDatesBlocking(tenants: queueTenants)
+            let byPool = try store.dueDatesBlocking(pools: pools.map(\.1))
+            var dates: [String: Date] = [:]
+            for (key, pool) in pools { dates[key] = byPool[pool] }
             try store.refreshBacklogCountsBlocking()
             let now = Date()
             state.withLock { state in resume(state.granted(state.scheduler.resynchronize(dueDates: dates, now: now))) }
@@ -352,14 +419,9 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:logger:)``.
-    private func start(_ claim: Claim, onThisThread: Bool) {
-        var logger = self.logger
-        logger[metadataKey: "tenant"] = "\(claim.tenant)"
-        logger[metadataKey: "handler"] = "\(claim.handler)"
-        logger[metadataKey: "event_id"] = "\(claim.eventID)"
-        logger[metadataKey: "attempt"] = "\(claim.attempt)"
-
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:logger:poolKey:)``.
+    private func start(_ claim: Claim, poolKey: String, onThisThread: Bool) {
+        let logger = logger(for: claim)
         let cancellation = HandlerCancellation()
         let (tenant, stateDir, cancelled) = state.withLock { state in
             state.inFlight += 1
@@ -373,7 +435,7 @@ extension Dispatcher {
             let report = AttemptReport(
                 outcome: .notStarted, startedAt: Date(), duration: .zero,
                 stdout: Array("handler \(claim.handler) is no longer configured for tenant \(claim.tenant)".utf8))
-            attempted(claim, report, policy: policy, logger: logger)
+            finish([judge(claim, report, policy: policy, logger: logger, poolKey: poolKey)], onHandlerThread: false)
             return
         }
         let sender = tenant.sender
@@ -381,25 +443,72 @@ extension Dispatcher {
             HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
             niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
         ) { [logger] result in
-            self.ended(claim, result, sender: sender, policy: policy, logger: logger)
+            self.finish(
+                [self.ended(claim, result, sender: sender, policy: policy, logger: logger, poolKey: poolKey)],
+                onHandlerThread: true)
         }
     }
 
-    /// On the handler's thread, once it is gone.
-    private func ended(_ claim: Claim, _ result: HandlerResult, sender: Sender, policy: RetryPolicy, logger: Logger) {
+    /// Sends claimed deliveries to their stream handlers' workers, in one go: their answers come
+    /// back in batches on the workers' thread, each batch recorded in one round.
+    private func startStreamed(_ claims: [(key: String, claim: Claim)]) {
+        let (tenants, stateDir) = state.withLock { state in
+            state.inFlight += claims.count
+            return (state.tenants, state.stateDir)
+        }
+        var runs: [HandlerRun] = []
+        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy, sender: Sender)] = [:]
+        var unconfigured: [FinishedRun] = []
+        for (key, claim) in claims {
+            let tenant = tenants[claim.tenant]
+            let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
+            guard let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler && $0.mode == .stream }) else {
+                let report = AttemptReport(
+                    outcome: .notStarted, startedAt: Date(), duration: .zero,
+                    stdout: Array("handler \(claim.handler) is no longer a stream handler of tenant \(claim.tenant)".utf8))
+                unconfigured.append(judge(claim, report, policy: policy, logger: logger(for: claim), poolKey: key))
+                continue
+            }
+            context[claim.deliveryID] = (claim, key, policy, tenant.sender)
+            runs.append(HandlerRun(HandlerInvocation(claim, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
+        }
+        if !unconfigured.isEmpty { finish(unconfigured, onHandlerThread: false) }
+        guard !runs.isEmpty else { return }
+        let started = context
+        streams.start(runs) { ended in
+            self.finish(ended.compactMap { run in
+                guard let (claim, key, policy, sender) = started[run.tag] else { return nil }
+                return self.ended(claim, run.result, sender: sender, policy: policy, logger: self.logger(for: claim), poolKey: key)
+            }, onHandlerThread: false)
+        }
+    }
+
+    private func logger(for claim: Claim) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "tenant"] = "\(claim.tenant)"
+        logger[metadataKey: "handler"] = "\(claim.handler)"
+        logger[metadataKey: "event_id"] = "\(claim.eventID)"
+        logger[metadataKey: "attempt"] = "\(claim.attempt)"
+        return logger
+    }
+
+    /// How a run that ended is recorded; on the thread it ended on. Its replies are addressed as
+    /// its tenant's `sender` sends.
+    private func ended(
+        _ claim: Claim, _ result: HandlerResult, sender: Sender, policy: RetryPolicy, logger: Logger, poolKey: String
+    ) -> FinishedRun {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
             logger.warning(
                 "handler not started, the gateway is short of resources; not an attempt, tried again shortly",
                 metadata: ["reason": "\(reason)"])
             deferralObserver(claim.tenant, claim.handler)
-            finish(claim, FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until)))
-            return
+            return FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until), poolKey: poolKey)
         }
-        attempted(claim, AttemptReport(result, event: claim.json, sender: sender), policy: policy, logger: logger)
+        return judge(claim, AttemptReport(result, event: claim.json, sender: sender), policy: policy, logger: logger, poolKey: poolKey)
     }
 
-    private func attempted(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger) {
+    private func judge(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, logger: Logger, poolKey: String) -> FinishedRun {
         attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
         log(report, completion, logger: logger)
@@ -408,24 +517,28 @@ extension Dispatcher {
             case .done, .dead: .laneMoved
             case .retrying(let at): .retry(at: at)
             }
-        finish(claim, FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp))
+        return FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp, poolKey: poolKey)
     }
 
-    /// A run cut short by a cancelled stop is not judged: crash recovery runs it again at the next
-    /// start, with the next attempt number. Its slot is simply given back.
-    private func finish(_ claim: Claim, _ run: FinishedRun) {
+    /// Queues the runs to be recorded, then pumps once for all of them. A run cut short by a
+    /// cancelled stop is not judged: crash recovery runs it again at the next start, with the next
+    /// attempt number. Its slot is simply given back.
+    private func finish(_ runs: [FinishedRun], onHandlerThread: Bool) {
+        guard !runs.isEmpty else { return }
         let stopping = state.withLock { state in
-            state.inFlight -= 1
-            state.cancellations[claim.deliveryID] = nil
-            if state.cancelled {
-                resume(state.granted(state.scheduler.finished(tenant: claim.tenant, followUp: .none)))
-            } else {
-                state.finished.append(run)
+            state.inFlight -= runs.count
+            for run in runs {
+                state.cancellations[run.settlement.claim.deliveryID] = nil
+                if state.cancelled {
+                    resume(state.granted(state.scheduler.finished(tenant: run.poolKey, followUp: .none)))
+                } else {
+                    state.finished.append(run)
+                }
             }
             return state.stopping
         }
         // Whoever is pumping now may have looked already: then the dispatcher's thread must.
-        if !pump(onHandlerThread: true) || stopping { doorbell.ring() }
+        if !pump(onHandlerThread: onHandlerThread) || stopping { doorbell.ring() }
     }
 
     private func log(_ report: AttemptReport, _ completion: Completion, logger: Logger) {
@@ -484,6 +597,10 @@ extension AttemptReport {
             outcome = .timedOut
         case .couldNotStart(let reason), .gatewayShortOf(let reason):
             outcome = .notStarted
+            stdout = Array(reason.utf8)
+        case .answeredFailed:
+            break
+        case .workerFailed(let reason):
             stdout = Array(reason.utf8)
         }
         self.init(

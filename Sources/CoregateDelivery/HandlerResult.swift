@@ -17,6 +17,11 @@ public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
     /// It never ran because the gateway itself ran short of descriptors, processes or memory.
     /// Not the handler's fault, so not an attempt: the delivery waits a moment and runs again.
     case gatewayShortOf(reason: String)
+    /// Stream mode: the worker answered `"status": "failed"`.
+    case answeredFailed
+    /// Stream mode: the worker was stopped before it answered (it exited, closed stdout, or wrote
+    /// a line that is not an answer to an outstanding event); `reason` says which.
+    case workerFailed(reason: String)
 
     public var description: String {
         switch self {
@@ -27,6 +32,8 @@ public enum HandlerOutcome: Sendable, Equatable, CustomStringConvertible {
         case .timedOut: "timed out"
         case .couldNotStart(let reason): "could not start: \(reason)"
         case .gatewayShortOf(let reason): "not started, the gateway is short of resources: \(reason)"
+        case .answeredFailed: "answered failed"
+        case .workerFailed(let reason): "worker stopped before answering: \(reason)"
         }
     }
 }

@@ -92,7 +92,7 @@ public struct HandlerRunner: Sendable {
             return notStarted(.couldNotStart(reason: "the handler has no command"))
         }
         let identity: HandlerIdentity?
-        switch prepareStateDirectory(invocation.stateDirectory) {
+        switch Self.prepareStateDirectory(invocation.stateDirectory, identities: identities) {
         case .success(let prepared): identity = prepared
         case .failure(let problem): return notStarted(problem.outcome)
         }
@@ -138,7 +138,9 @@ public struct HandlerRunner: Sendable {
 
     /// The state folder, made on first use, and the tenant's identity when handlers have their own.
     /// nil: the handler runs as the service's own user.
-    private func prepareStateDirectory(_ path: String) -> Result<HandlerIdentity?, TenantIdentities.FolderProblem> {
+    static func prepareStateDirectory(
+        _ path: String, identities: TenantIdentities?
+    ) -> Result<HandlerIdentity?, TenantIdentities.FolderProblem> {
         if let identities { return identities.prepare(stateDirectory: path).map { $0 } }
         if mkdir(path, 0o700) == 0 || errno == EEXIST { return .success(nil) }
         do {

@@ -19,6 +19,11 @@ import Foundation
 /// how many came (``claimed(tenant:reserved:got:nextDue:)``). Fewer than reserved means nothing
 /// more is due now: the spare slots go back and the tenant stops contending until `nextDue`, new
 /// events, or a finished delivery that may free its next contact event.
+///
+/// A "tenant" here is whatever the shell schedules as one: the dispatcher gives a tenant's exec
+/// handlers one key (their slots are processes, under `total`) and each stream handler a key of
+/// its own whose slots are events in flight to its workers. Those are *outside* `total`: they
+/// hold no process, and are bounded by their own capacity alone.
 public struct SlotScheduler: Sendable {
     public typealias WaiterID = UInt64
 
@@ -30,6 +35,7 @@ public struct SlotScheduler: Sendable {
 
     private var total: Int
     private var limits: [String: Int]
+    private var outsideTotal: Set<String>
     private var running: [String: Int] = [:]
     private var runningTotal = 0
     /// Queue tenants believed to have a delivery due now.
@@ -49,9 +55,11 @@ public struct SlotScheduler: Sendable {
     /// - Parameters:
     ///   - total: handler processes at once, all tenants.
     ///   - concurrency: each tenant's own bound; a tenant not named gets no slot.
-    public init(total: Int, concurrency: [String: Int]) {
+    ///   - outsideTotal: tenants bounded by their own limit only, whose slots `total` does not count.
+    public init(total: Int, concurrency: [String: Int], outsideTotal: Set<String> = []) {
         self.total = total
         self.limits = concurrency
+        self.outsideTotal = outsideTotal
     }
 
     public var runningCount: Int { runningTotal }
@@ -68,9 +76,11 @@ public struct SlotScheduler: Sendable {
 
     /// A reload: new bounds apply to new grants; running handlers finish under the old ones.
     /// Tenants no longer configured stop contending.
-    public mutating func configure(total: Int, concurrency: [String: Int]) -> Decisions {
+    public mutating func configure(total: Int, concurrency: [String: Int], outsideTotal: Set<String> = []) -> Decisions {
         self.total = total
         limits = concurrency
+        // A tenant that left keeps its kind until its running slots come back.
+        self.outsideTotal = outsideTotal.union(self.outsideTotal.filter { running[$0] != nil })
         due = due.filter { limits[$0] != nil }
         dueAt = dueAt.filter { limits[$0.key] != nil }
         return allocate()
@@ -184,9 +194,10 @@ public struct SlotScheduler: Sendable {
 
     private mutating func allocate() -> Decisions {
         var decisions = Decisions()
-        while runningTotal < total {
+        while true {
             var best: (tenant: String, pass: Double, turn: UInt64)?
-            for tenant in contenders where running[tenant, default: 0] < limits[tenant, default: 0] {
+            for tenant in contenders where running[tenant, default: 0] < limits[tenant, default: 0]
+                && (runningTotal < total || outsideTotal.contains(tenant)) {
                 let candidate = (tenant: tenant, pass: pass[tenant] ?? 0, turn: turn[tenant] ?? 0)
                 if let current = best, (current.pass, current.turn) <= (candidate.pass, candidate.turn) { continue }
                 best = candidate
@@ -200,7 +211,7 @@ public struct SlotScheduler: Sendable {
 
     private mutating func grant(_ tenant: String, into decisions: inout Decisions) {
         running[tenant, default: 0] += 1
-        runningTotal += 1
+        if !outsideTotal.contains(tenant) { runningTotal += 1 }
         lastGrantPass = pass[tenant] ?? 0
         pass[tenant] = lastGrantPass + 1 / Double(max(1, limits[tenant, default: 1]))
         clock += 1
@@ -217,7 +228,7 @@ public struct SlotScheduler: Sendable {
 
     private mutating func release(tenant: String, count: Int) {
         running[tenant, default: 0] -= count
-        runningTotal -= count
+        if !outsideTotal.contains(tenant) { runningTotal -= count }
         if running[tenant] == 0 { running[tenant] = nil }
     }
 

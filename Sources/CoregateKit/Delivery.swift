@@ -88,7 +88,7 @@ struct Delivery: Sendable {
                     logger.info("already delivered by an earlier try of this request; not run again")
                     continue
                 }
-                guard await dispatcher.acquireDirect(tenant: tenant.id, timeout: global.directWait) else {
+                guard await dispatcher.acquireDirect(tenant: tenant.id, handler: handler.name, timeout: global.directWait) else {
                     logger.warning("no handler slot came free in time; answering 503")
                     return .handlersBusy
                 }
@@ -96,8 +96,9 @@ struct Delivery: Sendable {
                 let invocation = HandlerInvocation(
                     tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
                     eventJSON: line, attempt: 1, stateDir: global.stateDir)
-                let result = await runner.run(invocation)
-                dispatcher.releaseDirect(tenant: tenant.id)
+                let transport: any HandlerTransport = handler.mode == .stream ? dispatcher.streams : runner
+                let result = await transport.run(invocation)
+                dispatcher.releaseDirect(tenant: tenant.id, handler: handler.name)
                 if case .gatewayShortOf(let reason) = result.outcome {
                     metrics.deferred(tenant: tenant.id, handler: handler.name)
                     logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])

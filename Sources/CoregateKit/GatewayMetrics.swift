@@ -1,3 +1,4 @@
+import CoregateDelivery
 import CoregateStore
 import Foundation
 import NIOHTTP1
@@ -92,6 +93,16 @@ final class GatewayMetrics: Sendable {
                 namespace: "coregate", metricName: "handler_runs_deferred_total",
                 helpText: "Handler runs not started because the gateway was short of resources (not attempts)"),
             labels: [("tenant", tenant), ("handler", handler)]
+        ).increment()
+    }
+
+    /// A stream handler's worker was stopped and will start again (SPEC §7b), and why.
+    func streamWorkerStopped(_ stop: StreamWorkerStop) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "coregate", metricName: "stream_worker_restarts_total",
+                helpText: "Stream handler workers stopped and started again, by reason"),
+            labels: [("tenant", stop.tenant), ("handler", stop.handler), ("reason", stop.reason.rawValue)]
         ).increment()
     }
 

@@ -53,11 +53,24 @@ public struct HandlerTrial: Sendable {
     public func run(
         _ event: EventLine, attempt: Int, standardErrorLine: @escaping @Sendable (String) -> Void
     ) async -> HandlerResult {
-        let invocation = HandlerInvocation(
+        var invocation = HandlerInvocation(
             tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
             attempt: attempt, stateDir: stateDir)
         let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
-        return await HandlerRunner(logger: logger, identities: identities).run(invocation)
+        guard handler.mode == .stream else { return await HandlerRunner(logger: logger, identities: identities).run(invocation) }
+        // One worker, one event through the protocol, then end of input, as the service stops it.
+        var oneWorker = handler
+        oneWorker.workers = 1
+        let streams = StreamHandlers(logger: logger, identities: identities)
+        var global = GlobalConfig()
+        global.stateDir = stateDir
+        var alone = tenant
+        alone.handlers = [oneWorker]
+        streams.configure(Configuration(global: global, tenants: [alone]))
+        invocation.handler = oneWorker
+        let result = await streams.run(invocation)
+        await streams.stop()
+        return result
     }
 
     /// The attempt as the service would record it: the reply requests it would send, or a

@@ -77,8 +77,9 @@ public enum Serve {
         let replies = ReplySender(
             store: store, eventLoops: eventLoops, tenants: { live.configuration.tenantsByID }, logger: logger,
             observer: { metrics.reply(tenant: $0, result: $1) })
+        let streams = StreamHandlers(logger: logger, identities: identities, observer: { metrics.streamWorkerStopped($0) })
         let dispatcher = Dispatcher(
-            store: store, runner: runner, configuration: configuration, logger: logger,
+            store: store, runner: runner, streams: streams, configuration: configuration, logger: logger,
             attemptObserver: { metrics.attempt(tenant: $0, handler: $1, report: $2) },
             deferralObserver: { metrics.deferred(tenant: $0, handler: $1) },
             repliesStored: { replies.wake() })

@@ -31,40 +31,52 @@ public struct TenantClaims: Sendable, Equatable {
 /// holds because only heads are claimable: a delivery waits while an earlier one of its lane
 /// (tenant, handler, contact) is unfinished, and other contacts' deliveries go ahead.
 enum Claiming {
-    /// Claims up to `limit` of the tenant's due heads, oldest due first, and marks them running.
+    /// Claims up to `limit` of the pool's due heads, oldest due first, and marks them running.
     ///
     /// Cost: one range read of at most `limit` entries of `delivery_due` and one update per claim,
-    /// whatever the backlog; one more index lookup when the tenant comes up short.
-    static func claim(_ db: Database, tenant: String, limit: Int, now: Int64) throws -> TenantClaims {
-        let due = try db.cachedStatement(sql: dueHeadsSQL)
-        let ids = try Int64.fetchAll(due, arguments: [tenant, now, limit])
+    /// whatever the backlog; one more index lookup when the pool comes up short. A pool of some of
+    /// a tenant's handlers skips the other handlers' heads in the same index range.
+    static func claim(_ db: Database, pool: DeliveryPool, limit: Int, now: Int64) throws -> TenantClaims {
+        let (condition, handlers) = pool.handlerCondition
+        let due = try db.cachedStatement(sql: dueHeadsSQL(handlerCondition: condition))
+        var arguments: StatementArguments = [pool.tenant]
+        arguments += StatementArguments(handlers)
+        arguments += [now, limit]
+        let ids = try Int64.fetchAll(due, arguments: arguments)
         let claims = try ids.map { try markRunning(db, deliveryID: $0, now: now) }
         guard claims.count < limit else { return TenantClaims(claims: claims, exhausted: false, nextDue: nil) }
-        return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, tenant: tenant))
+        return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, pool: pool))
     }
 
-    static func dueDates(_ db: Database, tenants: [String]) throws -> [String: Date] {
-        var dates: [String: Date] = [:]
-        for tenant in tenants {
-            dates[tenant] = try nextDue(db, tenant: tenant)
+    static func dueDates(_ db: Database, pools: [DeliveryPool]) throws -> [DeliveryPool: Date] {
+        var dates: [DeliveryPool: Date] = [:]
+        for pool in pools {
+            dates[pool] = try nextDue(db, pool: pool)
         }
         return dates
     }
 
-    /// When the tenant's earliest waiting head becomes due; nil when none waits.
-    static func nextDue(_ db: Database, tenant: String) throws -> Date? {
+    /// When the pool's earliest waiting head becomes due; nil when none waits.
+    static func nextDue(_ db: Database, pool: DeliveryPool) throws -> Date? {
+        let (condition, handlers) = pool.handlerCondition
         let statement = try db.cachedStatement(sql: """
-            SELECT MIN(next_attempt_at) FROM delivery WHERE tenant = ? AND \(StateSQL.waitingHead)
+            SELECT MIN(next_attempt_at) FROM delivery WHERE tenant = ?\(condition) AND \(StateSQL.waitingHead)
             """)
-        return try Int64.fetchOne(statement, arguments: [tenant]).map(Date.init(storeMilliseconds:))
+        var arguments: StatementArguments = [pool.tenant]
+        arguments += StatementArguments(handlers)
+        return try Int64.fetchOne(statement, arguments: arguments).map(Date.init(storeMilliseconds:))
     }
 
-    /// One tenant's due heads, read in order from `delivery_due`: at most LIMIT index entries.
-    static let dueHeadsSQL = """
-        SELECT id FROM delivery
-        WHERE tenant = ? AND \(StateSQL.waitingHead) AND next_attempt_at <= ?
+    /// One pool's due heads, read in order from `delivery_due`: at most LIMIT index entries for a
+    /// whole tenant. The index is named because with a handler condition SQLite would rather read
+    /// `delivery_by_lane`, which holds every unfinished delivery of the handler, not only the heads.
+    static func dueHeadsSQL(handlerCondition: String) -> String {
+        """
+        SELECT id FROM delivery INDEXED BY delivery_due
+        WHERE tenant = ?\(handlerCondition) AND \(StateSQL.waitingHead) AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id LIMIT ?
         """
+    }
 
     private static func markRunning(_ db: Database, deliveryID: Int64, now: Int64) throws -> Claim {
         let statement = try db.cachedStatement(sql: """
@@ -88,10 +100,13 @@ enum Claiming {
 extension SQLiteStore {
     /// One index lookup per tenant.
     public func dueDates(tenants: [String]) async throws -> [String: Date] {
-        try await pool.read { try Claiming.dueDates($0, tenants: tenants) }
+        let pools = tenants.map { DeliveryPool(tenant: $0) }
+        let dates = try await pool.read { try Claiming.dueDates($0, pools: pools) }
+        return Dictionary(uniqueKeysWithValues: dates.map { ($0.key.tenant, $0.value) })
     }
 
-    public func dueDatesBlocking(tenants: [String]) throws -> [String: Date] {
-        try pool.read { try Claiming.dueDates($0, tenants: tenants) }
+    /// One index lookup per pool.
+    public func dueDatesBlocking(pools: [DeliveryPool]) throws -> [DeliveryPool: Date] {
+        try pool.read { try Claiming.dueDates($0, pools: pools) }
     }
 }

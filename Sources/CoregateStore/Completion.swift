@@ -95,28 +95,28 @@ public enum Settlement: Sendable {
 
 /// What one settle transaction did.
 public struct SettleResult: Sendable {
-    /// Per tenant asked for, what it claimed.
-    public var claims: [String: TenantClaims] = [:]
+    /// Per pool asked for, what it claimed.
+    public var claims: [DeliveryPool: TenantClaims] = [:]
     /// Settlements whose delivery was no longer running in that attempt (replayed or purged by
     /// an operator meanwhile): nothing was recorded for them.
     public var notRunning: [Claim] = []
 }
 
 extension SQLiteStore {
-    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date) async throws -> SettleResult {
+    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let backlogCounts = backlogCounts
         return try await writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     /// Blocks while another process holds the write lock too, up to the busy timeout.
-    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date) throws -> SettleResult {
+    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         return try writeWithoutFsync { try Self.settle($0, settlements, claims: claims, now: now, backlogCounts: backlogCounts) }
     }
 
     private static func settle(
-        _ db: Database, _ settlements: [Settlement], claims: [String: Int], now: Date, backlogCounts: BacklogCounts
+        _ db: Database, _ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date, backlogCounts: BacklogCounts
     ) throws -> SettleResult {
         let now = now.storeMilliseconds
         var result = SettleResult()
@@ -130,8 +130,8 @@ extension SQLiteStore {
                 result.notRunning.append(settlement.claim)
             }
         }
-        for (tenant, limit) in claims where limit > 0 {
-            result.claims[tenant] = try Claiming.claim(db, tenant: tenant, limit: limit, now: now)
+        for (pool, limit) in claims where limit > 0 {
+            result.claims[pool] = try Claiming.claim(db, pool: pool, limit: limit, now: now)
         }
         backlogCounts.add(finished.mapValues { -$0 })
         return result

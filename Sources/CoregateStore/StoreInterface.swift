@@ -43,16 +43,16 @@ public protocol Store: AnyObject, Sendable {
     // MARK: The dispatcher
 
     /// The dispatcher's one write per round: records how finished deliveries ended, then claims
-    /// due ones, up to `claims[tenant]` per tenant, in one transaction. A finished delivery
-    /// releases its lane first, so the same transaction can already claim the contact's next
-    /// event. Nothing is written when both are empty.
-    func settle(_ settlements: [Settlement], claims: [String: Int], now: Date) async throws -> SettleResult
-    func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date) throws -> SettleResult
+    /// due ones, up to `claims[pool]` per pool (a tenant's deliveries, or some of its handlers'),
+    /// in one transaction. A finished delivery releases its lane first, so the same transaction
+    /// can already claim the contact's next event. Nothing is written when both are empty.
+    func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) async throws -> SettleResult
+    func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) throws -> SettleResult
 
-    /// When each of these tenants' earliest waiting head becomes due (in the past when one is due
-    /// already); tenants with nothing waiting are left out.
+    /// When each of these tenants' (or pools') earliest waiting head becomes due (in the past when
+    /// one is due already); those with nothing waiting are left out.
     func dueDates(tenants: [String]) async throws -> [String: Date]
-    func dueDatesBlocking(tenants: [String]) throws -> [String: Date]
+    func dueDatesBlocking(pools: [DeliveryPool]) throws -> [DeliveryPool: Date]
 
     /// Makes deliveries whose runner is gone due again, recording their cut-short attempts as
     /// `interrupted`, and returns how many. The service calls it once at startup, before its
@@ -133,11 +133,11 @@ public struct DirectSuccess: Sendable {
 
 // The requirements' usual arguments, and what is built on them.
 extension Store {
-    public func settle(_ settlements: [Settlement], claims: [String: Int]) async throws -> SettleResult {
+    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int]) async throws -> SettleResult {
         try await settle(settlements, claims: claims, now: Date())
     }
 
-    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int]) throws -> SettleResult {
+    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int]) throws -> SettleResult {
         try settleBlocking(settlements, claims: claims, now: Date())
     }
 
@@ -184,8 +184,9 @@ extension Store {
     /// Claims due deliveries for each tenant, up to its free slots, in one transaction; each
     /// tenant's oldest due first, tenants in id order.
     public func claimReady(limitPerTenant: [String: Int], now: Date = Date()) async throws -> [Claim] {
-        let claimed = try await settle([], claims: limitPerTenant, now: now).claims
-        return claimed.sorted { $0.key < $1.key }.flatMap(\.value.claims)
+        let pools = Dictionary(uniqueKeysWithValues: limitPerTenant.map { (DeliveryPool(tenant: $0.key), $0.value) })
+        let claimed = try await settle([], claims: pools, now: now).claims
+        return claimed.sorted { $0.key.tenant < $1.key.tenant }.flatMap(\.value.claims)
     }
 
     /// Records one attempt; see ``settle(_:claims:now:)``.

@@ -21,11 +21,23 @@ struct HandlerTableParser {
         let command = parseCommand(table)
         let timeout = table.duration("timeout")
         let env = parseEnvironment(table)
+        let mode: HandlerMode? = table.value("mode") == nil ? .exec : table.choice("mode")
+        let workers = table.int("workers", in: 1...64)
+        let maxInflight = table.int("max_inflight", in: 1...10_000)
+        if mode == .exec {
+            for key in ["workers", "max_inflight"] where table.value(key) != nil {
+                table.log.warning(
+                    "`\(table.keyPath(key))` applies only to mode = \"stream\"; this handler runs a process per event",
+                    at: table.keyPath(key))
+            }
+        }
         table.reportUnknownKeys()
 
-        guard let name, Identifier.isValid(name), let events, let command, let env else { return nil }
-        var handler = HandlerConfig(name: name, events: events, command: command, env: env)
+        guard let name, Identifier.isValid(name), let events, let command, let env, let mode else { return nil }
+        var handler = HandlerConfig(name: name, events: events, command: command, env: env, mode: mode)
         if let timeout { handler.timeout = timeout }
+        if let workers { handler.workers = workers }
+        if let maxInflight { handler.maxInflight = maxInflight }
         return handler
     }
 

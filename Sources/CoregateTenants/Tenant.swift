@@ -114,14 +114,33 @@ public struct HandlerConfig: Sendable, Equatable {
     public var timeout: Duration
     /// Extra environment; a value written as a secret reference is resolved.
     public var env: [String: String]
+    public var mode: HandlerMode
+    /// Stream mode: long-lived processes of the command, each with its own stdin and stdout.
+    public var workers: Int
+    /// Stream mode: events sent to one worker and not yet answered, at most.
+    public var maxInflight: Int
 
-    public init(name: String, events: [String], command: [String], timeout: Duration = .seconds(30), env: [String: String] = [:]) {
+    public init(
+        name: String, events: [String], command: [String], timeout: Duration = .seconds(30), env: [String: String] = [:],
+        mode: HandlerMode = .exec, workers: Int = 1, maxInflight: Int = 64
+    ) {
         self.name = name
         self.events = events
         self.command = command
         self.timeout = timeout
         self.env = env
+        self.mode = mode
+        self.workers = workers
+        self.maxInflight = maxInflight
     }
+}
+
+/// How a handler gets its events (SPEC §7, §7b).
+public enum HandlerMode: String, Sendable, CaseIterable {
+    /// A process per event, the event on stdin, the exit status as the answer.
+    case exec
+    /// Long-lived workers reading one event a line and writing one answer line per event.
+    case stream
 }
 
 /// A resolved secret. It keeps the reference it came from for messages and never prints its value.

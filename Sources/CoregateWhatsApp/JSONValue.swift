@@ -28,6 +28,12 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue {
+    /// Reads one JSON text with the webhook decoder's parser and its limits; nil when it is not JSON.
+    public init?(parsing bytes: [UInt8]) {
+        guard let value = try? JSONParser.parse(bytes) else { return nil }
+        self = value
+    }
+
     /// `null` stands for a field the upstream item did not have, so every normalized body
     /// has the same keys whatever the sender left out.
     init(_ string: String?) {

@@ -12,12 +12,12 @@ struct DispatcherTests {
     func directSlots() async throws {
         let fixture = try Fixture(mode: .direct, concurrency: 1)
         let dispatcher = fixture.dispatcher
-        #expect(await dispatcher.acquireDirect(tenant: "acme", timeout: .seconds(30)))
-        #expect(await dispatcher.acquireDirect(tenant: "acme", timeout: .milliseconds(100)) == false, "the one slot is taken")
+        #expect(await dispatcher.acquireDirect(tenant: "acme", handler: "h", timeout: .seconds(30)))
+        #expect(await dispatcher.acquireDirect(tenant: "acme", handler: "h", timeout: .milliseconds(100)) == false, "the one slot is taken")
 
-        let waiting = Task { await dispatcher.acquireDirect(tenant: "acme", timeout: .seconds(60)) }
+        let waiting = Task { await dispatcher.acquireDirect(tenant: "acme", handler: "h", timeout: .seconds(60)) }
         try await waitUntil { fixture.dispatcherWaits() }
-        dispatcher.releaseDirect(tenant: "acme")
+        dispatcher.releaseDirect(tenant: "acme", handler: "h")
         #expect(await waiting.value, "the freed slot went to the waiting request")
         #expect(dispatcher.running == 1)
     }
@@ -26,12 +26,12 @@ struct DispatcherTests {
     func directCancellation() async throws {
         let fixture = try Fixture(mode: .direct, concurrency: 1)
         let dispatcher = fixture.dispatcher
-        #expect(await dispatcher.acquireDirect(tenant: "acme", timeout: .seconds(30)))
-        let waiting = Task { await dispatcher.acquireDirect(tenant: "acme", timeout: .seconds(600)) }
+        #expect(await dispatcher.acquireDirect(tenant: "acme", handler: "h", timeout: .seconds(30)))
+        let waiting = Task { await dispatcher.acquireDirect(tenant: "acme", handler: "h", timeout: .seconds(600)) }
         try await waitUntil { fixture.dispatcherWaits() }
         waiting.cancel()
         #expect(await waiting.value == false)
-        dispatcher.releaseDirect(tenant: "acme")
+        dispatcher.releaseDirect(tenant: "acme", handler: "h")
         #expect(dispatcher.running == 0, "the cancelled request holds no slot")
     }
 

@@ -17,6 +17,23 @@ struct SlotSchedulerTests {
         #expect(scheduler.runningCount == 4)
     }
 
+    @Test("a stream handler's slots are events in flight: outside the process total, bounded by its own capacity")
+    func streamPoolsOutsideTotal() {
+        var scheduler = SlotScheduler(
+            total: 2, concurrency: ["acme": 2, "acme/stream": 128], outsideTotal: ["acme/stream"])
+        _ = scheduler.workArrived(for: ["acme", "acme/stream"])
+        #expect(scheduler.takeClaims() == ["acme": 2, "acme/stream": 128])
+        #expect(scheduler.runningCount == 2, "only processes count")
+        _ = scheduler.claimed(tenant: "acme/stream", reserved: 128, got: 128, nextDue: nil)
+        _ = scheduler.finished(tenant: "acme/stream", followUp: .laneMoved)
+        #expect(scheduler.takeClaims() == ["acme/stream": 1], "a freed stream slot goes back to the stream pool")
+
+        // A reload that drops the pool while events are in flight leaves the process total alone.
+        _ = scheduler.configure(total: 2, concurrency: ["acme": 2], outsideTotal: [])
+        _ = scheduler.finished(tenant: "acme/stream", followUp: .none)
+        #expect(scheduler.runningCount == 2)
+    }
+
     @Test("tenants with work each get a slot before any gets a second")
     func spreadAcrossTenants() {
         var scheduler = SlotScheduler(total: 4, concurrency: ["a": 4, "b": 4, "c": 4, "d": 4, "e": 4])

@@ -61,7 +61,11 @@ struct SchemaTests {
             "SEARCH delivery USING INTEGER PRIMARY KEY (rowid=?)", "SCALAR SUBQUERY 1",
             "SEARCH delivery USING INDEX delivery_by_lane (tenant=? AND handler=? AND contact_key=?)",
         ]),
-        (Claiming.dueHeadsSQL, ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+        (Claiming.dueHeadsSQL(handlerCondition: ""), ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+        (Claiming.dueHeadsSQL(handlerCondition: DeliveryPool(tenant: "t", handlers: .only("h")).handlerCondition.sql),
+         ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+        (Claiming.dueHeadsSQL(handlerCondition: DeliveryPool(tenant: "t", handlers: .allBut(["a", "b"])).handlerCondition.sql),
+         ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
     ])
     func hotStatementsUseIndexes(sql: String, plan: [String]) async throws {
         let directory = TemporaryDirectory()

@@ -106,4 +106,23 @@ struct SettleTests {
         #expect(try await store.pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
         #expect(try await store.deliveryState(eventID: "e1") == .done)
     }
+
+    @Test("a pool of one handler claims only that handler's deliveries; the tenant's other pool the rest")
+    func poolsSplitATenantsHandlers() async throws {
+        let directory = TemporaryDirectory()
+        let store = try SQLiteStore(directory: directory.path)
+        _ = try await store.enqueue([
+            makeEvent("e1", contact: "A", handlers: ["bot", "stream"]), makeEvent("e2", contact: "B", handlers: ["stream"]),
+        ])
+        let streamPool = DeliveryPool(tenant: "acme", handlers: .only("stream"))
+        let execPool = DeliveryPool(tenant: "acme", handlers: .allBut(["stream"]))
+
+        let result = try await store.settle([], claims: [streamPool: 8, execPool: 8])
+
+        #expect(result.claims[streamPool]?.claims.map(\.handler) == ["stream", "stream"])
+        #expect(result.claims[streamPool]?.claims.map(\.eventID).sorted() == ["e1", "e2"])
+        #expect(result.claims[execPool]?.claims.map { "\($0.eventID)/\($0.handler)" } == ["e1/bot"])
+        #expect(try await store.settle([], claims: [streamPool: 8]).claims[streamPool]?.nextDue == nil)
+        #expect(try store.dueDatesBlocking(pools: [streamPool, execPool]).isEmpty, "everything is running")
+    }
 }

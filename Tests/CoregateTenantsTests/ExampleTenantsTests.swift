@@ -42,7 +42,9 @@ struct ExampleTenantsTests {
         #expect(acme.verify.basic?.password.value == (try Self.secretFile("acme-coreapp-password")))
         #expect(acme.verify.allowFrom.map(\.description) == ["127.0.0.0/8", "10.20.0.0/16", "::1", "2001:db8::/32"])
         #expect(acme.delivery == DeliveryConfig(mode: .queue, maxAttempts: 8, concurrency: 4))
-        #expect(acme.handlers.map(\.name) == ["bot", "receipts", "opt-out", "contacts"])
+        #expect(acme.handlers.map(\.name) == ["bot", "receipts", "opt-out", "contacts", "stream-echo", "stream-tally", "stream-audit"])
+        #expect(acme.handlers.map(\.mode) == [.exec, .exec, .exec, .exec, .stream, .stream, .stream])
+        #expect(acme.handlers[4].workers == 1 && acme.handlers[4].maxInflight == 64)
         let bot = acme.handlers[0]
         #expect(bot.command == [Self.repositoryRoot + "/handlers/echo-bot.py", "--reply"])
         #expect(bot.timeout == .seconds(10))

@@ -28,6 +28,11 @@ BROKEN = [
     ('sender = "on-premises"\n[verify]\nhmac_sha256 = ["env:COREGATE_TEST_UNSET"]\n', 3, "hmac_sha256"),
     ('sender = "cloud"\n[verify]\nallow_from = ["10.0.0.0/33"]\n', 3, "allow_from"),
     ('sender = "on-premises"\n[delivery]\nmode = "sometimes"\n', 3, "mode"),
+    ('sender = "on-premises"\n[[handlers]]\nname = "a"\ncommand = ["/bin/true"]\nmode = "fastcgi"\n', 5, "stream"),
+    ('sender = "on-premises"\n[[handlers]]\nname = "a"\ncommand = ["/bin/true"]\nmode = "stream"\nworkers = 0\n', 6,
+     "workers"),
+    ('sender = "on-premises"\n[[handlers]]\nname = "a"\nmode = "stream"\ncommand = ["/bin/true"]\n\nmax_inflight = "many"\n',
+     7, "max_inflight"),
     ('sender = "on-premises"\nthis is not toml\n', 2, ""),
     # The [reply] table (issue 14); env:PATH resolves in check's environment, so only the named key is wrong.
     ('sender = "cloud"\n[reply]\ntoken = "env:COREGATE_TEST_UNSET"\n', 3, "token"),
@@ -58,6 +63,14 @@ def test_bad_tenant_id_and_duplicate_path_are_both_reported(tenants):
     out = proc.stdout
     assert "Bad_Id.toml" in out
     assert f"{tenants}/two.toml:3:" in out or f"{tenants}/one.toml:2:" in out, out
+
+
+def test_stream_keys_on_an_exec_handler_are_a_warning_at_their_line(tenants):
+    path = write_tenant(tenants, "acme", 'sender = "on-premises"\n[[handlers]]\nname = "a"\ncommand = ["/bin/true"]\n'
+                                         'workers = 4\n')
+    proc = check(tenants)
+    assert proc.returncode == 0, proc.stdout
+    assert any(l.startswith(f"{path}:5:") and "warning" in l and "stream" in l for l in proc.stdout.splitlines()), proc.stdout
 
 
 def test_a_literal_secret_is_a_warning_not_an_error(tenants):

@@ -21,6 +21,9 @@ EXAMPLES = {
     "opt-out.pl": "test_opt_out_keeps_a_list_of_customers_who_wrote_stop",
     "contacts.js": "test_contacts_keeps_one_card_per_customer",
     "helpdesk-ticket.rb": "test_helpdesk_ticket_asks_for_a_retry_until_the_helpdesk_is_up",
+    "stream-echo.py": "test_stream_echo_answers_every_event_from_one_process",
+    "stream-tally.js": "test_stream_tally_counts_event_types_in_one_process",
+    "stream-audit.rb": "test_stream_audit_writes_one_line_per_event_and_fails_a_message_without_sender",
 }
 
 TENANT = '''sender = "on-premises"
@@ -39,6 +42,8 @@ def handler(name, program, events, **env):
         f"command = {json.dumps([str(HANDLERS / program)] + (['--reply'] if program == 'echo-bot.py' else []))}",
         'timeout = "10s"',
     ]
+    if program.startswith("stream-"):
+        lines.append('mode = "stream"')
     if env:
         lines.append("env = { " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in env.items()) + " }")
     return "\n".join(lines) + "\n"
@@ -253,3 +258,74 @@ def test_the_examples_take_username_users_group_statuses_and_items_that_could_no
         ("status.unknown", ""), ("error", "")])
     for name in ["bot", "contacts", "opt-out"]:
         assert f"handler={name} outcome=failed" not in gw.log(), name
+
+
+def worker_pids(script):
+    """Pids of running processes whose command line names the example."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if str(HANDLERS / script).encode() in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
+
+
+STREAM_FIXTURES = ["onprem-inbound-text.json", "onprem-inbound-image-caption.json", "onprem-inbound-location.json",
+                   "onprem-status-delivered.json"]
+
+
+def test_stream_echo_answers_every_event_from_one_process(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT + handler("echo", "stream-echo.py", ["*"]))
+    gw = start()
+    ids = [event["id"] for fixture in STREAM_FIXTURES for event in decoded(fixture)]
+    for fixture in STREAM_FIXTURES:
+        post_ok(gw, fixture_bytes(fixture))
+    for event_id in ids:
+        wait_until(lambda: delivered(gw, "echo", event_id), what=event_id)
+    assert sorted(state(workdir, "stream-echo.txt").read_text().split()) == sorted(ids)
+    assert "15550100777 wrote: Hi! Is the Friday pickup slot still open?" in gw.log()
+    assert len(worker_pids("stream-echo.py")) == 1, "one process took every event"
+    # Stopping the gateway closes the worker's stdin; it exits on end of input.
+    gw.stop()
+    wait_until(lambda: not worker_pids("stream-echo.py"), what="the worker to exit")
+
+
+def test_stream_tally_counts_event_types_in_one_process(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT + handler("tally", "stream-tally.js", ["*"]))
+    gw = start()
+    for fixture in STREAM_FIXTURES + ["onprem-inbound-text.json"]:  # the last is a redelivery: no new event
+        post_ok(gw, fixture_bytes(fixture))
+    tally = state(workdir, "tally.json")
+    expected = {"message.text": 1, "message.image": 1, "message.location": 1, "status.delivered": 1}
+    wait_until(lambda: tally.exists() and json.loads(tally.read_text()) == expected, what="the tally")
+    wait_until(lambda: "handler=tally outcome=succeeded" in gw.log())
+    assert len(worker_pids("stream-tally.js")) == 1
+
+
+def test_stream_audit_writes_one_line_per_event_and_fails_a_message_without_sender(start, tenants, workdir):
+    write_tenant(tenants, "shop", TENANT.replace("max_attempts = 50", "max_attempts = 2")
+                 + handler("audit", "stream-audit.rb", ["*"]))
+    gw = start()
+    for fixture in STREAM_FIXTURES:
+        post_ok(gw, fixture_bytes(fixture))
+    audit = state(workdir, "audit.log")
+    wait_until(lambda: audit.exists() and len(audit.read_text().splitlines()) == 4, what="four audit lines")
+    rows = [line.split("\t") for line in audit.read_text().splitlines()]
+    assert ["msg:ABEGFVVQAQd3AgohzaU7PgTu9v5q", "message.text", "15550100777"] in rows
+    # A message with no sender at all cannot be audited: the worker answers failed, twice, then it is dead.
+    nobody = json.dumps({"messages": [{"id": "wamid.nobody", "timestamp": "1764072000", "type": "text",
+                                       "text": {"body": "?"}}]}).encode()
+    post_ok(gw, nobody)
+    wait_until(lambda: "handler=audit outcome=failed" in gw.log() and "dead letter" in gw.log(), what="a dead letter")
+    assert len(worker_pids("stream-audit.rb")) == 1, "a failed answer does not restart the worker"
+
+
+def decoded(fixture):
+    """The events coregate makes of a fixture, as `coregate decode` prints them."""
+    proc = subprocess.run([str(BIN), "decode", "--tenant", "shop", "--sender", "on-premises", str(FIXTURES / fixture)],
+                          capture_output=True, text=True, timeout=30, check=True)
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
