@@ -3,11 +3,22 @@ import Logging
 import NIOCore
 import PostgresNIO
 
+extension DeliveryPool {
+    /// ``handlerCondition`` for PostgreSQL's binds: the one handler, or the handlers left out.
+    var postgresHandlers: (only: String?, excluded: [String]) {
+        switch handlers {
+        case .all: (nil, [])
+        case .only(let handler): (handler, [])
+        case .allBut(let names): (nil, names)
+        }
+    }
+}
+
 /// The dispatcher's side of ``PostgresStore``: settle, claims with leases, due dates, recovery,
 /// and direct mode's memory. The SQL mirrors SQLite's (``Claiming``, ``Lanes``); what differs is
 /// said where it does.
 extension PostgresStore {
-    public func settle(_ settlements: [Settlement], claims: [String: Int], now: Date) async throws -> SettleResult {
+    public func settle(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) async throws -> SettleResult {
         guard !settlements.isEmpty || claims.contains(where: { $0.value > 0 }) else { return SettleResult() }
         let lease = options.lease, logger = logger
         let (result, finished) = try await transaction(bounded: false) { connection in
@@ -17,12 +28,12 @@ extension PostgresStore {
         return result
     }
 
-    public func settleBlocking(_ settlements: [Settlement], claims: [String: Int], now: Date) throws -> SettleResult {
+    public func settleBlocking(_ settlements: [Settlement], claims: [DeliveryPool: Int], now: Date) throws -> SettleResult {
         try Self.blocking { try await self.settle(settlements, claims: claims, now: now) }
     }
 
     private static func settle(
-        _ connection: PostgresConnection, _ settlements: [Settlement], claims: [String: Int], now: Int64, lease: Duration,
+        _ connection: PostgresConnection, _ settlements: [Settlement], claims: [DeliveryPool: Int], now: Int64, lease: Duration,
         logger: Logger
     ) async throws -> (SettleResult, finished: [String: Int]) {
         var lanes = Set<Int64>()
@@ -43,9 +54,9 @@ extension PostgresStore {
                 result.notRunning.append(settlement.claim)
             }
         }
-        for (tenant, limit) in claims.sorted(by: { $0.key < $1.key }) where limit > 0 {
-            result.claims[tenant] = try await claim(
-                connection, tenant: tenant, limit: limit, now: now, leaseUntil: now + lease.milliseconds, logger: logger)
+        for (pool, limit) in claims.sorted(by: { $0.key.description < $1.key.description }) where limit > 0 {
+            result.claims[pool] = try await claim(
+                connection, pool: pool, limit: limit, now: now, leaseUntil: now + lease.milliseconds, logger: logger)
         }
         return (result, finished)
     }
@@ -119,13 +130,16 @@ extension PostgresStore {
     /// Takes back the tenant's deliveries whose lease ran out, then claims up to `limit` due
     /// heads, oldest due first, skipping rows another node is claiming right now.
     private static func claim(
-        _ connection: PostgresConnection, tenant: String, limit: Int, now: Int64, leaseUntil: Int64, logger: Logger
+        _ connection: PostgresConnection, pool: DeliveryPool, limit: Int, now: Int64, leaseUntil: Int64, logger: Logger
     ) async throws -> TenantClaims {
+        let tenant = pool.tenant
+        let (only, excluded) = pool.postgresHandlers
         _ = try await recoverExpired(connection, tenant: tenant, now: now, logger: logger)
         let rows = try await connection.query("""
             WITH due AS (
                 SELECT id, next_attempt_at FROM delivery
                 WHERE tenant = \(tenant) AND is_head AND state IN ('pending', 'retrying') AND next_attempt_at <= \(now)
+                  AND (\(only)::text IS NULL OR handler = \(only)) AND NOT (handler = ANY(\(excluded)))
                 ORDER BY next_attempt_at, id LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED)
             UPDATE delivery AS d
@@ -145,7 +159,7 @@ extension PostgresStore {
         let claims = claimed.sorted { ($0.due, $0.claim.deliveryID) < ($1.due, $1.claim.deliveryID) }.map(\.claim)
         guard claims.count < limit else { return TenantClaims(claims: claims, exhausted: false, nextDue: nil) }
         return TenantClaims(
-            claims: claims, exhausted: true, nextDue: try await nextDue(connection, tenant: tenant, leases: false, logger: logger))
+            claims: claims, exhausted: true, nextDue: try await nextDue(connection, pool: pool, leases: false, logger: logger))
     }
 
     /// Running deliveries whose lease ran out go back to `retrying`, due now, their cut-short
@@ -178,30 +192,39 @@ extension PostgresStore {
     /// A claim's answer leaves leases out: the claimer's own deliveries are among them, and it
     /// would wake for each. The dispatcher's periodic look at the queue (``dueDates(tenants:)``)
     /// takes them in, so a dead node's deliveries are taken over within that period of the lease.
-    private static func nextDue(_ connection: PostgresConnection, tenant: String, leases: Bool, logger: Logger) async throws -> Date? {
+    private static func nextDue(_ connection: PostgresConnection, pool: DeliveryPool, leases: Bool, logger: Logger) async throws -> Date? {
+        let tenant = pool.tenant
+        let (only, excluded) = pool.postgresHandlers
         let rows = try await connection.query("""
             SELECT LEAST(
                 (SELECT MIN(next_attempt_at) FROM delivery
-                 WHERE tenant = \(tenant) AND is_head AND state IN ('pending', 'retrying')),
-                (SELECT MIN(lease_until) FROM delivery WHERE \(leases) AND tenant = \(tenant) AND state = 'running'))
+                 WHERE tenant = \(tenant) AND is_head AND state IN ('pending', 'retrying')
+                   AND (\(only)::text IS NULL OR handler = \(only)) AND NOT (handler = ANY(\(excluded)))),
+                (SELECT MIN(lease_until) FROM delivery WHERE \(leases) AND tenant = \(tenant) AND state = 'running'
+                   AND (\(only)::text IS NULL OR handler = \(only)) AND NOT (handler = ANY(\(excluded)))))
             """, logger: logger)
         for try await due in rows.decode(Int64?.self) { return due.map(Date.init(storeMilliseconds:)) }
         return nil
     }
 
     public func dueDates(tenants: [String]) async throws -> [String: Date] {
+        let dates = try await dueDates(pools: tenants.map { DeliveryPool(tenant: $0) })
+        return Dictionary(uniqueKeysWithValues: dates.map { ($0.key.tenant, $0.value) })
+    }
+
+    private func dueDates(pools: [DeliveryPool]) async throws -> [DeliveryPool: Date] {
         let logger = logger
         return try await transaction(bounded: false) { connection in
-            var dates: [String: Date] = [:]
-            for tenant in tenants {
-                dates[tenant] = try await Self.nextDue(connection, tenant: tenant, leases: true, logger: logger)
+            var dates: [DeliveryPool: Date] = [:]
+            for pool in pools {
+                dates[pool] = try await Self.nextDue(connection, pool: pool, leases: true, logger: logger)
             }
             return dates
         }
     }
 
-    public func dueDatesBlocking(tenants: [String]) throws -> [String: Date] {
-        try Self.blocking { try await self.dueDates(tenants: tenants) }
+    public func dueDatesBlocking(pools: [DeliveryPool]) throws -> [DeliveryPool: Date] {
+        try Self.blocking { try await self.dueDates(pools: pools) }
     }
 
     /// Only deliveries whose lease ran out: the others may be running on a live node. A node that
