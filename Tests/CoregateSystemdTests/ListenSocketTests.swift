@@ -67,8 +67,7 @@ private func handOver(listeningSockets count: Int, names: String?) {
         }
         check(fd >= 0 && bound == 0 && listen(fd, 8) == 0, 2, "cannot listen: errno \(errno)")
         let target = 3 + Int32(index)
-        // The socket may already be at its target, when that was the lowest free descriptor:
-        // closing it after dup2 would close the very socket handed over.
+        // When fd 3 was free, socket() may already have put it there: closing it would lose it.
         guard fd != target else { continue }
         check(dup2(fd, target) == target, 3, "cannot move the socket to fd \(target)")
         close(fd)
