@@ -45,11 +45,7 @@ extension Coregate {
         }
 
         func run() async throws {
-            let (configuration, problems) = options.source.load()
-            guard let configuration else {
-                problems.forEach { printError($0.description) }
-                throw ExitCode.failure
-            }
+            let configuration = try options.loadConfiguration()
             let trial: HandlerTrial
             var events: [EventLine]
             do {
@@ -124,9 +120,4 @@ extension Coregate {
 /// One line on stdout, unbuffered like the handler's bytes written beside it, so they stay in order.
 private func printOutput(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// One line on stderr.
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
