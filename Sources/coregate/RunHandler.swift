@@ -82,14 +82,11 @@ extension Coregate {
                 if !output.isEmpty {
                     FileHandle.standardOutput.write(Data(output.last == UInt8(ascii: "\n") ? output : output + [10]))
                 }
-                let report = trial.report(of: result, for: event)
-                for reply in report.replies {
+                for reply in result.replies {
                     printOutput("would send (\(reply.kind.rawValue)): " + String(decoding: reply.body, as: UTF8.self))
                 }
-                if report.outcome == .badReply {
-                    printOutput("the service would record a failed attempt (bad-reply) and send nothing: "
-                        + String(decoding: report.stdout.suffix(from: output.count), as: UTF8.self).trimmingCharacters(in: .newlines))
-                    worst = max(worst, 100)
+                if case .badReply(let reason) = result.outcome {
+                    printOutput("the service would record a failed attempt (bad-reply) and send nothing: \(reason)")
                 }
                 worst = max(worst, Self.exitStatus(for: result.outcome))
             }
