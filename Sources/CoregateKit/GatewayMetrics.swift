@@ -75,10 +75,10 @@ final class GatewayMetrics: Sendable {
         }.increment()
     }
 
-    func attempt(tenant: String, handler: String, report: AttemptReport) {
+    func attempt(tenant: String, handler: String, report: HandlerResult) {
         registry.makeCounter(
             descriptor: .init(namespace: "coregate", metricName: "handler_attempts_total", helpText: "Handler runs by outcome"),
-            labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.rawValue)]
+            labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.recordedName)]
         ).increment()
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "coregate", metricName: "handler_duration_seconds", helpText: "How long handlers run"),
