@@ -13,7 +13,7 @@ struct DirectSuccessRecorderTests {
         DirectSuccess(
             event: NewEvent(id: id, tenant: "acme", type: "message.text", contactKey: "15550001111", json: Array(#"{"id":"\#(id)"}"#.utf8), handlers: []),
             handler: handler,
-            report: AttemptReport(outcome: .succeeded, startedAt: Date(), duration: .milliseconds(3), exitStatus: 0))
+            report: HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .milliseconds(3)))
     }
 
     /// A fresh state directory of its own.
