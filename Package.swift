@@ -97,6 +97,7 @@ let package = Package(
         .testTarget(name: "CoregateHTTPTests", dependencies: [
             "CoregateHTTP",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),

@@ -20,6 +20,10 @@ Dispatcher cost: the queue run again with 1, 10, 100 and 1,000 configured tenant
 the rest idle (a handler each, no events); the gateway's own CPU per delivery (handlers excluded)
 should stay flat as tenants grow.
 
+Tenants' uids (--handler-uids RANGE, as root): the queue run again with `handler_uids` set, so
+each handler is spawned by the clone that sets its tenant's ids instead of by posix_spawn; the
+ratio to the plain queue run of the same round is the cost of setting handlers apart.
+
 Each measurement runs --repeat times, interleaved with the anchor; the median is reported.
 """
 import argparse
@@ -54,11 +58,12 @@ def anchor(exe, jobs, count, serialized=False):
     return float(fields["per_second"])
 
 
-def queue_run(work, concurrency, count, batch=500, idle_tenants=0):
+def queue_run(work, concurrency, count, batch=500, idle_tenants=0, handler_uids=None):
     tenants = {"bench": b.tenant_toml(handler_command=HANDLER, concurrency=concurrency)}
     # Configured queue tenants with a handler but no events: what a box with many numbers has.
     tenants.update({f"idle{i:04d}": b.tenant_toml(handler_command=HANDLER) for i in range(idle_tenants)})
-    gw = b.start_gateway(Path(work) / f"queue-{uuid.uuid4().hex[:6]}", tenants)
+    global_toml = f'handler_uids = "{handler_uids}"\n' if handler_uids else None
+    gw = b.start_gateway(Path(work) / f"queue-{uuid.uuid4().hex[:6]}", tenants, global_toml)
     state = gw.workdir / "state"
     run_id = uuid.uuid4().hex[:8]
     bodies = [b.onprem_body(first, min(batch, count - first), run_id, contacts=count)
@@ -113,19 +118,26 @@ def main():
     parser.add_argument("--tenant-counts", type=int, nargs="+", default=[1, 10, 100, 1000],
                         help="configured tenants for the dispatcher-cost rows (one of them busy)")
     parser.add_argument("--results", help="folder for handlers.json")
+    parser.add_argument("--handler-uids", help="also run the queue with handler_uids set to this range (needs root)")
     args = parser.parse_args()
     b.require("gcc", "wrk")
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="coregate-handlers-") as work:
+        # Tenants' uids pass through it to their folders.
+        Path(work).chmod(0o711)
         exe = build_anchor(work)
         for c in args.concurrency:
-            anchors, serialized, queue, direct = [], [], [], []
+            anchors, serialized, queue, direct, isolated = [], [], [], [], []
             for _ in range(args.repeat):
                 anchors.append(anchor(exe, c, args.events))
                 serialized.append(anchor(exe, c, args.events, serialized=True))
                 queue.append(queue_run(work, c, args.events))
                 direct.append(direct_run(work, c, args.direct_seconds)["requests_per_s"])
+                if args.handler_uids:
+                    isolated.append(queue_run(work, c, args.events, handler_uids=args.handler_uids))
+                    print(f"  concurrency {c}: queue as tenants' uids {isolated[-1]['end_to_end_per_s']:.0f}/s "
+                          f"(drain {isolated[-1]['drain_per_s']:.0f}/s)", flush=True)
                 print(f"  concurrency {c}: anchor {anchors[-1]:.0f}/s (spawns serialized {serialized[-1]:.0f}/s), queue end to end "
                       f"{queue[-1]['end_to_end_per_s']:.0f}/s (drain {queue[-1]['drain_per_s']:.0f}/s), "
                       f"direct {direct[-1]:.0f}/s", flush=True)
@@ -136,8 +148,13 @@ def main():
                 "queue_per_s": statistics.median(q["end_to_end_per_s"] for q in queue),
                 "queue_drain_per_s": statistics.median(q["drain_per_s"] for q in queue),
                 "direct_per_s": statistics.median(direct),
-                "samples": {"anchor": anchors, "anchor_serialized": serialized, "queue": queue, "direct": direct},
+                "samples": {"anchor": anchors, "anchor_serialized": serialized, "queue": queue, "direct": direct,
+                            "queue_tenant_uids": isolated},
             }
+            if isolated:
+                row["queue_tenant_uids_per_s"] = statistics.median(q["end_to_end_per_s"] for q in isolated)
+                row["queue_tenant_uids_cpu_us"] = statistics.median(q["gateway_cpu_us_per_delivery"] for q in isolated)
+                row["queue_cpu_us"] = statistics.median(q["gateway_cpu_us_per_delivery"] for q in queue)
             rows.append(row)
 
         # The dispatcher's cost per delivery as configured tenants grow: one busy, the rest idle.
@@ -153,6 +170,9 @@ def main():
 
     print()
     print(table(rows))
+    if args.handler_uids:
+        print()
+        print(isolation_table(rows))
     print()
     print(scaling_table(scaling))
     b.save(args.results, "handlers", {"rows": rows, "scaling": scaling, "events": args.events, "repeat": args.repeat})
@@ -166,6 +186,16 @@ def table(rows):
                      f"{r['queue_per_s']:>11.0f} "
                      f"{r['queue_per_s'] / r['anchor_per_s']:>6.2f} {r['direct_per_s']:>9.0f} "
                      f"{r['direct_per_s'] / r['anchor_per_s']:>6.2f}")
+    return "\n".join(lines)
+
+
+def isolation_table(rows):
+    lines = [f"{'concurrency':>11} {'queue e2e/s':>11} {'as tenant uids/s':>16} {'ratio':>6} "
+             f"{'gateway CPU µs/delivery':>24} {'as tenant uids':>15}"]
+    for r in rows:
+        lines.append(f"{r['concurrency']:>11} {r['queue_per_s']:>11.0f} {r['queue_tenant_uids_per_s']:>16.0f} "
+                     f"{r['queue_tenant_uids_per_s'] / r['queue_per_s']:>6.2f} {r['queue_cpu_us']:>24.0f} "
+                     f"{r['queue_tenant_uids_cpu_us']:>15.0f}")
     return "\n".join(lines)
 
 

@@ -28,7 +28,7 @@ KERNEL = [
 STAGES = [
     ("wakeupSelector", "waking an event loop from another thread"),
     ("StreamLogHandler", "log line"),
-    ("Logging6Logger", "log line"),
+    ("$s7Logging6Logger", "log line"),  # methods of Logger, not functions that take one
     ("CoregateSystemd", "log line"),
     ("AccessLog", "log line"),
     ("10Prometheus", "metrics"),

@@ -38,8 +38,9 @@ struct ChildProcess {
         var child = coregate_child()
         var status: Int32 = 0
         // ETXTBSY: the program was just written, and another thread's child, between its fork and
-        // its exec, still held the writer's descriptor. That passes within milliseconds.
-        for pause in [0, 1, 5, 20, 100] {
+        // its exec, still held the writer's descriptor. That passes within milliseconds, or a few
+        // hundred on a machine so loaded that the child waits for a core between the two.
+        for pause in [0, 1, 5, 20, 100, 300, 600] {
             if pause > 0 { usleep(useconds_t(pause * 1000)) }
             status = CStringArray(arguments).withPointers { argv in
                 CStringArray(environment).withPointers { envp in

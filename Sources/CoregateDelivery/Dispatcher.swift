@@ -27,7 +27,7 @@ public final class Dispatcher: Sendable {
     /// The transport of stream handlers' runs.
     public let streams: StreamHandlers
     private let logger: Logger
-    private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void
+    private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: HandlerResult) -> Void
     /// A run put off because the gateway was short of resources (not an attempt).
     private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
     /// A round committed reply actions for the sender loop to send.
@@ -135,7 +135,7 @@ public final class Dispatcher: Sendable {
 
     public init(
         store: any Store, runner: HandlerRunner, streams: StreamHandlers? = nil, configuration: Configuration, logger: Logger,
-        attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: AttemptReport) -> Void = { _, _, _ in },
+        attemptObserver: @escaping @Sendable (_ tenant: String, _ handler: String, _ report: HandlerResult) -> Void = { _, _, _ in },
         deferralObserver: @escaping @Sendable (_ tenant: String, _ handler: String) -> Void = { _, _ in },
         repliesStored: @escaping @Sendable () -> Void = {}
     ) {
@@ -419,7 +419,7 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:poolKey:streamed:)``.
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:policy:poolKey:streamed:)``.
     private func start(_ claim: Claim, poolKey: String, onThisThread: Bool) {
         let cancellation = HandlerCancellation()
         let (tenant, stateDir, cancelled) = state.withLock { state in
@@ -431,19 +431,18 @@ extension Dispatcher {
         let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
         guard let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler }) else {
             cancellation.close()
-            let report = AttemptReport(
-                outcome: .notStarted, startedAt: Date(), duration: .zero,
-                stdout: Array("handler \(claim.handler) is no longer configured for tenant \(claim.tenant)".utf8))
+            let report = HandlerResult(
+                outcome: .couldNotStart(reason: "handler \(claim.handler) is no longer configured for tenant \(claim.tenant)"),
+                startedAt: Date(), duration: .zero)
             finish([judge(claim, report, policy: policy, poolKey: poolKey, streamed: false)], onHandlerThread: false)
             return
         }
-        let sender = tenant.sender
         runner.start(
-            HandlerInvocation(claim, handler: handler, stateDir: stateDir), cancellation: cancellation,
+            HandlerInvocation(claim, sender: tenant.sender, handler: handler, stateDir: stateDir), cancellation: cancellation,
             niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
         ) { result in
             self.finish(
-                [self.ended(claim, result, sender: sender, policy: policy, poolKey: poolKey, streamed: false)],
+                [self.ended(claim, result, policy: policy, poolKey: poolKey, streamed: false)],
                 onHandlerThread: true)
         }
     }
@@ -456,28 +455,28 @@ extension Dispatcher {
             return (state.tenants, state.stateDir)
         }
         var runs: [HandlerRun] = []
-        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy, sender: Sender)] = [:]
+        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy)] = [:]
         var unconfigured: [FinishedRun] = []
         for (key, claim) in claims {
             let tenant = tenants[claim.tenant]
             let policy = RetryPolicy(delivery: tenant?.delivery ?? DeliveryConfig())
             guard let tenant, let handler = tenant.handlers.first(where: { $0.name == claim.handler && $0.mode == .stream }) else {
-                let report = AttemptReport(
-                    outcome: .notStarted, startedAt: Date(), duration: .zero,
-                    stdout: Array("handler \(claim.handler) is no longer a stream handler of tenant \(claim.tenant)".utf8))
+                let report = HandlerResult(
+                    outcome: .couldNotStart(reason: "handler \(claim.handler) is no longer a stream handler of tenant \(claim.tenant)"),
+                    startedAt: Date(), duration: .zero)
                 unconfigured.append(judge(claim, report, policy: policy, poolKey: key, streamed: true))
                 continue
             }
-            context[claim.deliveryID] = (claim, key, policy, tenant.sender)
-            runs.append(HandlerRun(HandlerInvocation(claim, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
+            context[claim.deliveryID] = (claim, key, policy)
+            runs.append(HandlerRun(HandlerInvocation(claim, sender: tenant.sender, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
         }
         if !unconfigured.isEmpty { finish(unconfigured, onHandlerThread: false) }
         guard !runs.isEmpty else { return }
         let started = context
         streams.start(runs) { ended in
             self.finish(ended.compactMap { run in
-                guard let (claim, key, policy, sender) = started[run.tag] else { return nil }
-                return self.ended(claim, run.result, sender: sender, policy: policy, poolKey: key, streamed: true)
+                guard let (claim, key, policy) = started[run.tag] else { return nil }
+                return self.ended(claim, run.result, policy: policy, poolKey: key, streamed: true)
             }, onHandlerThread: false)
         }
     }
@@ -491,10 +490,9 @@ extension Dispatcher {
         return logger
     }
 
-    /// How a run that ended is recorded; on the thread it ended on. Its replies are addressed as
-    /// its tenant's `sender` sends.
+    /// How a run that ended is recorded; on the thread it ended on.
     private func ended(
-        _ claim: Claim, _ result: HandlerResult, sender: Sender, policy: RetryPolicy, poolKey: String, streamed: Bool
+        _ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool
     ) -> FinishedRun {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
@@ -504,12 +502,11 @@ extension Dispatcher {
             deferralObserver(claim.tenant, claim.handler)
             return FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until), poolKey: poolKey)
         }
-        return judge(
-            claim, AttemptReport(result, event: claim.json, sender: sender), policy: policy, poolKey: poolKey, streamed: streamed)
+        return judge(claim, result, policy: policy, poolKey: poolKey, streamed: streamed)
     }
 
     /// `streamed`: the run went to a stream handler, whose answers `done` are logged at debug only.
-    private func judge(_ claim: Claim, _ report: AttemptReport, policy: RetryPolicy, poolKey: String, streamed: Bool) -> FinishedRun {
+    private func judge(_ claim: Claim, _ report: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool) -> FinishedRun {
         attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
         log(report, completion, claim: claim, quietSuccess: streamed)
@@ -545,7 +542,7 @@ extension Dispatcher {
     /// One line per attempt, but a stream handler's success only at debug: at tens of thousands of
     /// events a second, a line each would cost the gateway more than recording the events, and
     /// flood the journal. `coregate_handler_attempts_total` counts every outcome all the same.
-    private func log(_ report: AttemptReport, _ completion: Completion, claim: Claim, quietSuccess: Bool) {
+    private func log(_ report: HandlerResult, _ completion: Completion, claim: Claim, quietSuccess: Bool) {
         let level: Logger.Level =
             switch completion {
             case .done: quietSuccess ? .debug : .info
@@ -555,7 +552,7 @@ extension Dispatcher {
         guard self.logger.logLevel <= level else { return }
         let logger = logger(for: claim)
         let metadata: Logger.Metadata = [
-            "outcome": "\(report.outcome.rawValue)", "duration_ms": "\(report.duration.milliseconds)",
+            "outcome": "\(report.outcome.recordedName)", "duration_ms": "\(report.duration.milliseconds)",
         ]
         switch (report.outcome, completion) {
         case (_, .done):
@@ -572,9 +569,9 @@ extension Dispatcher {
 
 extension HandlerInvocation {
     /// The run of a claimed delivery.
-    init(_ claim: Claim, handler: HandlerConfig, stateDir: String) {
+    init(_ claim: Claim, sender: Sender, handler: HandlerConfig, stateDir: String) {
         self.init(
-            tenant: claim.tenant, handler: handler, eventID: claim.eventID, eventType: claim.eventType,
+            tenant: claim.tenant, sender: sender, handler: handler, eventID: claim.eventID, eventType: claim.eventType,
             eventJSON: claim.json, attempt: claim.attempt, stateDir: stateDir)
     }
 }
@@ -584,39 +581,5 @@ extension RetryPolicy {
         self.init(
             maxAttempts: delivery.maxAttempts,
             backoff: Backoff(initialDelay: delivery.backoffInitial, maxDelay: delivery.backoffMax))
-    }
-}
-
-extension AttemptReport {
-    public init(_ result: HandlerResult) {
-        var outcome = AttemptOutcome.failed
-        var exitStatus: Int32?
-        var signal: Int32?
-        var stdout = result.standardOutput
-        switch result.outcome {
-        case .succeeded:
-            outcome = .succeeded
-            exitStatus = 0
-        case .retryRequested:
-            outcome = .retryRequested
-            exitStatus = 75
-        case .failed(let status):
-            exitStatus = status
-        case .signaled(let number):
-            outcome = .signaled
-            signal = number
-        case .timedOut:
-            outcome = .timedOut
-        case .couldNotStart(let reason), .gatewayShortOf(let reason):
-            outcome = .notStarted
-            stdout = Array(reason.utf8)
-        case .answeredFailed:
-            break
-        case .workerFailed(let reason):
-            stdout = Array(reason.utf8)
-        }
-        self.init(
-            outcome: outcome, startedAt: result.startedAt, duration: result.duration, exitStatus: exitStatus,
-            signal: signal, stdout: stdout, stderrLines: result.standardErrorLineCount)
     }
 }

@@ -45,29 +45,29 @@ public enum ExecReplyLines {
     private static let replyPrefix = Array(#"{"reply""#.utf8)
 }
 
-extension AttemptReport {
-    /// The record of a run, with the requests for the actions it asked for when it succeeded.
-    /// An action that cannot be sent (a bad line, an event with no customer) turns the success into
-    /// a `bad-reply` attempt, with the reason after its stdout: it is retried like a failure, and
-    /// nothing of it is sent.
-    public init(_ result: HandlerResult, event: [UInt8], sender: Sender) {
-        self.init(result)
+extension HandlerResult {
+    /// For a successful run, the replies it asked for, addressed to the event's customer as the
+    /// tenant's sender sends them. An action that cannot be sent (a bad line, an event with no
+    /// customer) turns the success into a bad reply: retried like a failure, and nothing of it is
+    /// sent.
+    mutating func addressReplies(_ actions: Result<[ReplyAction], ReplyError>, for invocation: HandlerInvocation) {
         guard outcome == .succeeded else { return }
         do throws(ReplyError) {
-            let actions: [ReplyAction]
-            if let listed = result.replyActions {
-                actions = try listed.get()
-            } else {
-                actions = try ExecReplyLines.actions(in: result.standardOutput, truncated: result.standardOutputTruncated)
-            }
+            let actions = try actions.get()
             guard !actions.isEmpty else { return }
-            let customer = ReplyAddress(event: event)
-            replies = try actions.map { (action) throws(ReplyError) in try action.request(to: customer, sender: sender) }
+            let customer = ReplyAddress(event: invocation.eventJSON)
+            replies = try actions.map { (action) throws(ReplyError) in try action.request(to: customer, sender: invocation.sender) }
         } catch {
-            outcome = .badReply
+            outcome = .badReply(reason: error.message)
             replies = []
-            if !stdout.isEmpty && stdout.last != UInt8(ascii: "\n") { stdout.append(UInt8(ascii: "\n")) }
-            stdout += Array("coregate: cannot send the reply: \(error.message)\n".utf8)
         }
+    }
+
+    /// ``addressReplies(_:for:)`` with the `{"reply": …}` lines of an exec handler's stdout.
+    mutating func addressExecReplies(for invocation: HandlerInvocation) {
+        guard outcome == .succeeded else { return }
+        let (output, truncated) = (standardOutput, standardOutputTruncated)
+        let actions = Result { () throws(ReplyError) in try ExecReplyLines.actions(in: output, truncated: truncated) }
+        addressReplies(actions, for: invocation)
     }
 }

@@ -4,6 +4,8 @@ import CoregateTenants
 /// and nothing of the service, so both give a handler exactly the same input.
 public struct HandlerInvocation: Sendable, Equatable {
     public var tenant: String
+    /// The tenant's sender, which says how its replies are sent.
+    public var sender: Sender
     public var handler: HandlerConfig
     public var eventID: String
     public var eventType: String
@@ -15,10 +17,11 @@ public struct HandlerInvocation: Sendable, Equatable {
     public var stateDirectory: String
 
     public init(
-        tenant: String, handler: HandlerConfig, eventID: String, eventType: String, eventJSON: [UInt8],
+        tenant: String, sender: Sender, handler: HandlerConfig, eventID: String, eventType: String, eventJSON: [UInt8],
         attempt: Int, stateDirectory: String
     ) {
         self.tenant = tenant
+        self.sender = sender
         self.handler = handler
         self.eventID = eventID
         self.eventType = eventType
@@ -29,11 +32,11 @@ public struct HandlerInvocation: Sendable, Equatable {
 
     /// The service's way: the tenant's folder under `stateDir`, the service's `state_dir`.
     public init(
-        tenant: String, handler: HandlerConfig, eventID: String, eventType: String, eventJSON: [UInt8],
+        tenant: String, sender: Sender, handler: HandlerConfig, eventID: String, eventType: String, eventJSON: [UInt8],
         attempt: Int, stateDir: String
     ) {
         self.init(
-            tenant: tenant, handler: handler, eventID: eventID, eventType: eventType, eventJSON: eventJSON,
+            tenant: tenant, sender: sender, handler: handler, eventID: eventID, eventType: eventType, eventJSON: eventJSON,
             attempt: attempt, stateDirectory: Self.stateDirectory(forTenant: tenant, under: stateDir))
     }
 

@@ -1,3 +1,4 @@
+import CoregateStore
 import CoregateTenants
 import Foundation
 import Logging
@@ -130,10 +131,12 @@ public struct HandlerRunner: Sendable {
                 case .signaled(let signal): .signaled(signal: signal)
                 }
             }
-        return HandlerResult(
+        var result = HandlerResult(
             outcome: outcome, startedAt: startedAt, duration: .now - start,
             standardOutput: seen.standardOutput.bytes, standardOutputTruncated: seen.standardOutput.truncated,
             standardErrorLineCount: seen.standardErrorLineCount)
+        result.addressExecReplies(for: invocation)
+        return result
     }
 
     /// The state folder, made on first use, and the tenant's identity when handlers have their own.

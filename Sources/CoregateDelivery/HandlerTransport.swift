@@ -1,3 +1,5 @@
+import CoregateStore
+
 /// How a handler gets its events: a process per event (``HandlerRunner``, `mode = "exec"`) or a
 /// line to one of its long-lived workers (``StreamHandlers``, `mode = "stream"`). The queue,
 /// direct mode and `coregate run-handler` drive both the same way.

@@ -1,3 +1,4 @@
+import CoregateStore
 import CoregateTenants
 import Logging
 import Synchronization

@@ -1,4 +1,5 @@
 import CSpawn
+import CoregateStore
 import CoregateTenants
 import Foundation
 import Logging
@@ -748,7 +749,7 @@ extension StreamPool {
             var result = HandlerResult(
                 outcome: outcome, startedAt: pending.startedAt, duration: .now - pending.sent,
                 standardOutput: Array(detail.prefix(limit)), standardOutputTruncated: detail.count > limit)
-            result.replyActions = answer.actions
+            result.addressReplies(answer.actions, for: pending.run.invocation)
             return .ended(pending, result)
         }
 

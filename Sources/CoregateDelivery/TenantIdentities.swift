@@ -1,3 +1,4 @@
+import CoregateStore
 import Foundation
 import Synchronization
 

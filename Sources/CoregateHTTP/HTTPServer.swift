@@ -111,6 +111,32 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// The HTTP handlers of one connection, after TLS when it has TLS.
+    static func addHTTPHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations, limits: HTTPLimits, connections: ConnectionRegistry,
+        responder: @escaping Responder
+    ) throws {
+        var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+        decoderLimits.maxHeaderFieldSize = limits.maxHeader
+        decoderLimits.maxHeaderListSize = limits.maxHeader
+        // No outbound header validation: every answer's headers are written by
+        // `RequestHandler.write` from constants, a length and a request id that is
+        // either generated or checked to be plain (`RequestID`), and the validator's
+        // pass over them was a visible share of the cost of each answer.
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: true,
+            withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
+        let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+        let readWhileAnswering = ReadWhileAnswering()
+        try pipeline.addHandler(RequestBytesSignal(readWhileAnswering: readWhileAnswering), position: .before(decoder))
+        try pipeline.addHandler(
+            FirstRequestGrace(connections: connections), position: .before(try pipeline.handler(type: HTTPServerPipelineHandler.self)))
+        try pipeline.addHandler(
+            RequestHandler(
+                limits: limits, connections: connections, readWhileAnswering: readWhileAnswering, responder: responder))
+    }
+
     private func bootstrap(tls: SwappableTLSContext?) -> ServerBootstrap {
         let limits = self.limits
         let responder = self.responder
@@ -135,23 +161,8 @@ public final class HTTPServer: Sendable {
                         try channel.pipeline.syncOperations.addHandlers(
                             NIOSSLServerHandler(context: tls.current), TLSHandshakeFailureLogger(logger: logger))
                     }
-                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-                    decoderLimits.maxHeaderFieldSize = limits.maxHeader
-                    decoderLimits.maxHeaderListSize = limits.maxHeader
-                    let pipeline = channel.pipeline.syncOperations
-                    // No outbound header validation: every answer's headers are written by
-                    // `RequestHandler.write` from constants, a length and a request id that is
-                    // either generated or checked to be plain (`RequestID`), and the validator's
-                    // pass over them was a visible share of the cost of each answer.
-                    try pipeline.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: true,
-                        withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: .init(), withDecoderLimitConfiguration: decoderLimits)
-                    let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-                    try pipeline.addHandler(RequestBytesSignal(), position: .before(decoder))
-                    try pipeline.addHandler(
-                        FirstRequestGrace(connections: connections), position: .before(try pipeline.handler(type: HTTPServerPipelineHandler.self)))
-                    try pipeline.addHandler(RequestHandler(limits: limits, connections: connections, responder: responder))
+                    try Self.addHTTPHandlers(
+                        to: channel.pipeline.syncOperations, limits: limits, connections: connections, responder: responder)
                 }
             }
     }

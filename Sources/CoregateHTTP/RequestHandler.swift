@@ -28,6 +28,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let limits: HTTPLimits
     private let responder: Responder
     private let connections: ConnectionRegistry
+    private let readWhileAnswering: ReadWhileAnswering
     private var state = State.idle
     /// When the connection is dropped unless the state has moved on (see `armDeadline`).
     private var deadline = NIODeadline.distantFuture
@@ -40,9 +41,13 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// every request on the connection. Stays nil on plain HTTP.
     private var peerCertificate: PeerCertificate?
 
-    init(limits: HTTPLimits, connections: ConnectionRegistry, responder: @escaping Responder) {
+    init(
+        limits: HTTPLimits, connections: ConnectionRegistry, readWhileAnswering: ReadWhileAnswering,
+        responder: @escaping Responder
+    ) {
         self.limits = limits
         self.connections = connections
+        self.readWhileAnswering = readWhileAnswering
         self.responder = responder
     }
 
@@ -125,8 +130,10 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             connections.markBusy(context.channel)
             armDeadline(context: context, after: limits.readTimeout)
         case .responding:
-            // A pipelined request: its clock starts when the answer before it is written.
+            // A pipelined request: its clock starts when the answer before it is written, and
+            // from now on NIO's pipelining handler paces this connection's reads.
             nextRequestBegun = true
+            readWhileAnswering.disable()
         case .receiving, .discarding, .rejected:
             break
         }
@@ -186,6 +193,7 @@ final class RequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext
     ) {
         var headers = HTTPHeaders()
+        headers.reserveCapacity(4)  // one allocation, not one for each time the array grows
         headers.add(name: "content-type", value: answer.contentType)
         headers.add(name: "content-length", value: String(answer.body.utf8.count))
         headers.add(name: "x-request-id", value: requestID)

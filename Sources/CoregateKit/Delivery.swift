@@ -94,7 +94,7 @@ struct Delivery: Sendable {
                 }
                 let line = event.jsonLine()
                 let invocation = HandlerInvocation(
-                    tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type,
+                    tenant: tenant.id, sender: tenant.sender, handler: handler, eventID: event.id, eventType: event.type,
                     eventJSON: line, attempt: 1, stateDir: global.stateDir)
                 let transport: any HandlerTransport = handler.mode == .stream ? dispatcher.streams : runner
                 let result = await transport.run(invocation)
@@ -104,17 +104,16 @@ struct Delivery: Sendable {
                     logger.warning("handler not started, the gateway is short of resources; answering 503", metadata: ["reason": "\(reason)"])
                     return .handlersBusy
                 }
-                let report = AttemptReport(result, event: line, sender: tenant.sender)
-                metrics.attempt(tenant: tenant.id, handler: handler.name, report: report)
-                if report.outcome == .succeeded {
+                metrics.attempt(tenant: tenant.id, handler: handler.name, report: result)
+                if result.outcome == .succeeded {
                     logger.info("delivered", metadata: ["outcome": "\(result.outcome)"])
                     let stored = NewEvent(
                         id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey, json: line,
                         handlers: [])
-                    succeeded.append(DirectSuccess(event: stored, handler: handler.name, report: report))
+                    succeeded.append(DirectSuccess(event: stored, handler: handler.name, report: result))
                 } else {
                     failures += 1
-                    logger.warning("direct delivery failed", metadata: ["outcome": "\(report.outcome.rawValue)"])
+                    logger.warning("direct delivery failed", metadata: ["outcome": "\(result.outcome.recordedName)"])
                 }
             }
         }

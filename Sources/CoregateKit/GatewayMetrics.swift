@@ -30,7 +30,7 @@ final class GatewayMetrics: Sendable {
         struct Attempted: Hashable {
             let tenant: String
             let handler: String
-            let outcome: AttemptOutcome
+            let outcome: String
         }
         struct Handler: Hashable {
             let tenant: String
@@ -86,13 +86,13 @@ final class GatewayMetrics: Sendable {
         }.increment()
     }
 
-    func attempt(tenant: String, handler: String, report: AttemptReport) {
+    func attempt(tenant: String, handler: String, report: HandlerResult) {
         let (attempts, durations) = perRequest.withLock { series in
-            let key = PerRequestSeries.Attempted(tenant: tenant, handler: handler, outcome: report.outcome)
+            let key = PerRequestSeries.Attempted(tenant: tenant, handler: handler, outcome: report.outcome.recordedName)
             if series.attempts[key] == nil {
                 series.attempts[key] = registry.makeCounter(
                     descriptor: .init(namespace: "coregate", metricName: "handler_attempts_total", helpText: "Handler runs by outcome"),
-                    labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.rawValue)])
+                    labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.recordedName)])
             }
             let handlerKey = PerRequestSeries.Handler(tenant: tenant, handler: handler)
             if series.handlerDurations[handlerKey] == nil {

@@ -54,7 +54,7 @@ public struct HandlerTrial: Sendable {
         _ event: EventLine, attempt: Int, standardErrorLine: @escaping @Sendable (String) -> Void
     ) async -> HandlerResult {
         var invocation = HandlerInvocation(
-            tenant: tenant.id, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
+            tenant: tenant.id, sender: tenant.sender, handler: handler, eventID: event.id, eventType: event.type, eventJSON: event.json,
             attempt: attempt, stateDir: stateDir)
         let logger = Logger(label: "coregate.run-handler") { _ in LineLogHandler(emit: standardErrorLine) }
         guard handler.mode == .stream else { return await HandlerRunner(logger: logger, identities: identities).run(invocation) }
@@ -73,11 +73,6 @@ public struct HandlerTrial: Sendable {
         return result
     }
 
-    /// The attempt as the service would record it: the reply requests it would send, or a
-    /// `bad-reply` outcome with the reason.
-    public func report(of result: HandlerResult, for event: EventLine) -> AttemptReport {
-        AttemptReport(result, event: event.json, sender: tenant.sender)
-    }
 }
 
 /// Hands each message on as a bare line: the runner logs one message per stderr line, and

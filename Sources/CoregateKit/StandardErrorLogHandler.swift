@@ -32,14 +32,12 @@ struct StandardErrorLogHandler: LogHandler {
         Self.appendTimestamp(to: &line)
         line.append(0x20)
         line.append(contentsOf: event.level.rawValue.utf8)
-        var fields = Array(metadata)
-        for (key, value) in event.metadata ?? [:] {
-            if let known = fields.firstIndex(where: { $0.key == key }) {
-                fields[known].value = value
-            } else {
-                fields.append((key, value))
-            }
-        }
+        // One allocation for both sets of fields, sized up front.
+        let recordFields = event.metadata ?? [:]
+        var fields: [(key: String, value: Logger.MetadataValue)] = []
+        fields.reserveCapacity(metadata.count + recordFields.count)
+        for (key, value) in metadata where recordFields.isEmpty || recordFields[key] == nil { fields.append((key, value)) }
+        for (key, value) in recordFields { fields.append((key, value)) }
         fields.sort { $0.key < $1.key }
         for (key, value) in fields {
             line.append(0x20)

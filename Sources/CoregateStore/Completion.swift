@@ -1,59 +1,6 @@
 import Foundation
 import GRDB
 
-/// How one attempt ended, as recorded in `attempt.outcome`.
-public enum AttemptOutcome: String, Sendable, Hashable, CaseIterable {
-    /// Exit 0: the delivery is done.
-    case succeeded
-    /// Exit 75 (EX_TEMPFAIL): the handler asked to be tried again later. It counts as an attempt
-    /// like any failure; the name lets logs and stats tell a request from an error.
-    case retryRequested = "retry-requested"
-    /// Any other exit status.
-    case failed
-    /// Ended by a signal it did not get from the timeout.
-    case signaled
-    /// Ran past its timeout and was killed.
-    case timedOut = "timed-out"
-    /// Could not be started (missing or not executable command).
-    case notStarted = "not-started"
-    /// The service died while it ran; written by crash recovery, never by `complete`.
-    case interrupted
-    /// Exit 0, but the handler asked for a reply that cannot be sent (a line that is not an
-    /// action, an event with no customer to answer): a failed attempt, and nothing is sent.
-    case badReply = "bad-reply"
-
-    public var isSuccess: Bool { self == .succeeded }
-}
-
-/// What the dispatcher saw of one attempt.
-public struct AttemptReport: Sendable, Equatable {
-    public var outcome: AttemptOutcome
-    public var startedAt: Date
-    public var duration: Duration
-    public var exitStatus: Int32?
-    public var signal: Int32?
-    /// Already bounded by the caller.
-    public var stdout: [UInt8]
-    /// How many stderr lines went to the journal.
-    public var stderrLines: Int
-    /// The actions the handler asked for; stored, to be sent, only when the attempt succeeded.
-    public var replies: [ReplyRequest]
-
-    public init(
-        outcome: AttemptOutcome, startedAt: Date, duration: Duration, exitStatus: Int32? = nil,
-        signal: Int32? = nil, stdout: [UInt8] = [], stderrLines: Int = 0, replies: [ReplyRequest] = []
-    ) {
-        self.outcome = outcome
-        self.startedAt = startedAt
-        self.duration = duration
-        self.exitStatus = exitStatus
-        self.signal = signal
-        self.stdout = stdout
-        self.stderrLines = stderrLines
-        self.replies = replies
-    }
-}
-
 /// Where a delivery went after an attempt.
 public enum Completion: Sendable, Equatable {
     case done
@@ -71,7 +18,7 @@ public enum Completion: Sendable, Equatable {
 extension RetryPolicy {
     /// Where a delivery goes after this attempt: done on success; otherwise retrying after the
     /// backoff, or dead once the attempt was the round's last.
-    public func completion(after outcome: AttemptOutcome, attempt: Int, now: Date = Date()) -> Completion {
+    public func completion(after outcome: HandlerOutcome, attempt: Int, now: Date = Date()) -> Completion {
         if outcome.isSuccess { return .done }
         if attempt >= maxAttempts { return .dead }
         return .retrying(at: now + backoff.delay(afterAttempt: attempt).timeInterval)
@@ -81,7 +28,7 @@ extension RetryPolicy {
 /// How one claimed delivery ended, for ``Store/settle(_:claims:now:)`` to record.
 public enum Settlement: Sendable {
     /// The handler ran: the attempt is recorded and the delivery moves on as `completion` says.
-    case attempted(Claim, AttemptReport, Completion)
+    case attempted(Claim, HandlerResult, Completion)
     /// It never ran because the gateway was short of descriptors, processes or memory. Not an
     /// attempt: the count goes back down, nothing is recorded, and it is due again at `until`.
     case deferred(Claim, until: Date)
@@ -212,7 +159,7 @@ extension SQLiteStore {
 }
 
 extension Completion {
-    static func recordAttempt(_ db: Database, deliveryID: Int64, round: Int, number: Int, report: AttemptReport) throws {
+    static func recordAttempt(_ db: Database, deliveryID: Int64, round: Int, number: Int, report: HandlerResult) throws {
         let insert = try db.cachedStatement(sql: """
             INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                  exit_status, signal, stdout, stderr_lines)
@@ -220,8 +167,8 @@ extension Completion {
             """)
         try insert.execute(arguments: [
             deliveryID, round, number, report.startedAt.storeMilliseconds,
-            report.duration.milliseconds, report.outcome.rawValue, report.exitStatus, report.signal,
-            Data(report.stdout), report.stderrLines,
+            report.duration.milliseconds, report.outcome.recordedName, report.outcome.exitStatus, report.outcome.signal,
+            Data(report.recordedOutput), report.standardErrorLineCount,
         ])
     }
 }

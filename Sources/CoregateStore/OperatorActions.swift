@@ -1,12 +1,9 @@
 import Foundation
 import GRDB
 
-/// The operator's writes (CLI `replay`, `purge`) and retention. They may run in the CLI while the
-/// service runs: each works in short transactions of at most `batchSize` rows, so the service's
-/// commits wait at most one batch for the write lock (the busy timeout covers that wait).
+/// The operator's writes (CLI `replay`, `purge`) and retention, in ``OperatorBatches`` (the busy
+/// timeout covers the service's wait for one batch).
 extension SQLiteStore {
-    static let batchSize = 1000
-
     /// Queues the finished (done or dead) deliveries of these events again, and returns how many.
     /// An id names the event in every tenant that has one with that id. Unfinished deliveries are
     /// already queued and left alone.
@@ -18,7 +15,7 @@ extension SQLiteStore {
     @discardableResult
     public func replay(ids: [String], now: Date) async throws -> Int {
         var replayed = 0
-        for chunk in ids.chunked(Self.batchSize) {
+        for chunk in ids.chunked(OperatorBatches.size) {
             replayed += try await write { db in
                 let deliveryIDs = try Int64.fetchAll(db, sql: """
                     SELECT delivery.id FROM event JOIN delivery ON delivery.event_seq = event.seq
@@ -38,23 +35,17 @@ extension SQLiteStore {
     @discardableResult
     public func replay(tenant: String, deadOnly: Bool, now: Date) async throws -> Int {
         let states = deadOnly ? "state = 'dead'" : "state IN ('done', 'dead')"
-        var replayed = 0
-        var afterID: Int64 = 0
-        while true {
-            let batch = try await write { [afterID] db in
+        let replayed = try await OperatorBatches.afterIDs { afterID in
+            try await write { db in
                 let deliveryIDs = try Int64.fetchAll(db, sql: """
                     SELECT id FROM delivery WHERE tenant = ? AND \(states) AND id > ? ORDER BY id LIMIT ?
-                    """, arguments: [tenant, afterID, Self.batchSize])
+                    """, arguments: [tenant, afterID, OperatorBatches.size])
                 _ = try Self.startNewRound(db, deliveryIDs: deliveryIDs, now: now)
                 return deliveryIDs
             }
-            guard let last = batch.last else {
-                try await refreshBacklogCounts()
-                return replayed
-            }
-            replayed += batch.count
-            afterID = last
         }
+        try await refreshBacklogCounts()
+        return replayed
     }
 
     /// Deletes dead deliveries that died before `before`, with their attempts, and the events
@@ -63,14 +54,13 @@ extension SQLiteStore {
     @discardableResult
     public func purgeDead(before: Date) async throws -> Int {
         _ = try await write { try ReplySQL.purgeDead($0, before: before.storeMilliseconds) }
-        var purged = 0
-        while true {
-            let deleted = try await write { db in
+        return try await OperatorBatches.untilShort {
+            try await write { db in
                 let eventSeqs = try Int64.fetchAll(db, sql: """
                     DELETE FROM delivery WHERE id IN (
                         SELECT id FROM delivery WHERE state = 'dead' AND finished_at < ? LIMIT ?)
                     RETURNING event_seq
-                    """, arguments: [before.storeMilliseconds, Self.batchSize])
+                    """, arguments: [before.storeMilliseconds, OperatorBatches.size])
                 let deleteIfOrphan = try db.cachedStatement(sql: """
                     DELETE FROM event WHERE seq = ?1 AND NOT EXISTS (SELECT 1 FROM delivery WHERE event_seq = ?1)
                     """)
@@ -79,8 +69,6 @@ extension SQLiteStore {
                 }
                 return eventSeqs.count
             }
-            purged += deleted
-            if deleted < Self.batchSize { return purged }
         }
     }
 
@@ -92,9 +80,8 @@ extension SQLiteStore {
     /// A pruned event's id is forgotten: a redelivery after the retention window is stored anew.
     @discardableResult
     public func prune(doneOlderThan cutoff: Date) async throws -> Int {
-        var pruned = 0
-        while true {
-            let deleted = try await write { db in
+        try await OperatorBatches.untilShort {
+            try await write { db in
                 try db.execute(sql: """
                     DELETE FROM event WHERE seq IN (
                         SELECT seq FROM event
@@ -103,11 +90,9 @@ extension SQLiteStore {
                             WHERE event_seq = event.seq AND (state <> 'done' OR finished_at >= ?1))
                           AND NOT \(ReplySQL.keepsEvent)
                         ORDER BY stored_at LIMIT ?2)
-                    """, arguments: [cutoff.storeMilliseconds, Self.batchSize])
+                    """, arguments: [cutoff.storeMilliseconds, OperatorBatches.size])
                 return db.changesCount
             }
-            pruned += deleted
-            if deleted < Self.batchSize { return pruned }
         }
     }
 

@@ -45,7 +45,7 @@ public struct AttemptRecord: Sendable, Equatable {
     public var startedAt: Date
     /// nil for an attempt interrupted by a crash.
     public var duration: Duration?
-    /// The stored text; an ``AttemptOutcome`` raw value.
+    /// The stored text: a ``HandlerOutcome/recordedName``, or ``HandlerOutcome/interruptedName``.
     public var outcome: String
     public var exitStatus: Int32?
     public var signal: Int32?

@@ -17,7 +17,7 @@ extension SQLiteStore {
                                      exit_status, signal, stdout, stderr_lines)
                 SELECT id, round, attempts, claimed_at, NULL, ?, NULL, NULL, x'', 0
                 FROM delivery WHERE state = 'running'
-                """, arguments: [AttemptOutcome.interrupted.rawValue])
+                """, arguments: [HandlerOutcome.interruptedName])
             try db.execute(sql: """
                 UPDATE delivery SET state = 'retrying', next_attempt_at = ?, claimed_at = NULL
                 WHERE state = 'running'

@@ -122,9 +122,9 @@ public struct DirectSuccess: Sendable {
     /// Its `handlers` are ignored.
     public var event: NewEvent
     public var handler: String
-    public var report: AttemptReport
+    public var report: HandlerResult
 
-    public init(event: NewEvent, handler: String, report: AttemptReport) {
+    public init(event: NewEvent, handler: String, report: HandlerResult) {
         self.event = event
         self.handler = handler
         self.report = report
@@ -195,7 +195,7 @@ extension Store {
     /// in this attempt.
     @discardableResult
     public func complete(
-        _ claim: Claim, report: AttemptReport, policy: RetryPolicy, now: Date = Date()
+        _ claim: Claim, report: HandlerResult, policy: RetryPolicy, now: Date = Date()
     ) async throws -> Completion {
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt, now: now)
         let result = try await settle([.attempted(claim, report, completion)], claims: [:], now: now)

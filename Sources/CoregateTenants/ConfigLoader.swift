@@ -19,7 +19,8 @@ public enum ConfigLoader {
             globalFile: globalFile, overrides: overrides, environment: environment, openFileLimit: openFileLimit,
             loadTLS: loadTLS)
         let (tenants, tenantProblems) = loadTenants(
-            in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil)
+            in: global.tenantsDir, environment: environment, mutualTLS: global.clientCA != nil,
+            handlersRunAsTenants: global.handlerUIDs != nil)
         let problems = globalProblems + tenantProblems
         guard !problems.contains(where: { $0.severity == .error }) else { return (nil, problems) }
         return (Configuration(global: global, tenants: tenants), problems)
@@ -51,7 +52,7 @@ public enum ConfigLoader {
 
     /// Every `*.toml` in `directory`, sorted by id. Dotfiles are skipped, as editors leave them behind.
     static func loadTenants(
-        in directory: String, environment: [String: String], mutualTLS: Bool
+        in directory: String, environment: [String: String], mutualTLS: Bool, handlersRunAsTenants: Bool
     ) -> (tenants: [Tenant], problems: [ConfigProblem]) {
         let names: [String]
         do {
@@ -68,7 +69,7 @@ public enum ConfigLoader {
 
         let files = names.map { directory + "/" + $0 }
         let secrets = SecretResolver(environment: environment, configRoot: FilePaths.folder(of: directory))
-        let parser = TenantFileParser(secrets: secrets, mutualTLS: mutualTLS)
+        let parser = TenantFileParser(secrets: secrets, mutualTLS: mutualTLS, handlersRunAsTenants: handlersRunAsTenants)
         var parsedTenants: [ParsedTenant] = []
         var problems: [ConfigProblem] = []
         for file in files {

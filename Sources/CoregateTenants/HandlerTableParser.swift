@@ -5,6 +5,8 @@ struct HandlerTableParser {
     var secrets: SecretResolver
     /// The folder that holds `tenants/`; a relative command such as `handlers/bot.py` lives beside it.
     var configRoot: String
+    /// `handler_uids` is set: the program runs as its tenant's uid, not as whoever runs `check`.
+    var handlersRunAsTenants: Bool
 
     /// Variables coregate itself sets for every run; a handler's `env` may not replace them, or a
     /// handler could be told it is another tenant or handler.
@@ -65,9 +67,15 @@ struct HandlerTableParser {
         // A bare name is looked up in PATH when the handler runs; a path with a slash is a file here.
         if command.contains("/") {
             command = FilePaths.absolute(command, against: configRoot)
+            var status = stat()
             if !FileManager.default.isExecutableFile(atPath: command) {
                 let reason = FileManager.default.fileExists(atPath: command) ? "is not executable" : "does not exist"
                 table.log.warning("`\(path.appending(index: 0))`: the program \(command) \(reason)", at: path.appending(index: 0))
+            } else if handlersRunAsTenants, stat(command, &status) == 0, status.st_mode & 0o005 != 0o005 {
+                table.log.warning(
+                    "`\(path.appending(index: 0))`: the program \(command) (mode \(String(status.st_mode & 0o777, radix: 8))) "
+                        + "cannot be read and run by other users, but handler_uids runs handlers as their tenant's uid",
+                    at: path.appending(index: 0))
             }
         }
         return [command] + arguments.dropFirst().map(\.value)

@@ -10,6 +10,8 @@ struct TenantFileParser {
     var secrets: SecretResolver
     /// Whether the global config sets `client_ca`, which a tenant's `client_cert` keys need.
     var mutualTLS: Bool
+    /// Whether the global config sets `handler_uids`: handler programs must then serve other users.
+    var handlersRunAsTenants: Bool
 
     /// A path token shorter than this can be guessed by trying; `openssl rand -hex 16` gives 32.
     static let shortestSafeToken = 16
@@ -126,7 +128,8 @@ struct TenantFileParser {
 
     private func parseHandlers(_ root: TableReader) -> [HandlerConfig] {
         guard let tables = root.tables("handlers") else { return [] }
-        let parser = HandlerTableParser(secrets: secrets, configRoot: secrets.configRoot)
+        let parser = HandlerTableParser(
+            secrets: secrets, configRoot: secrets.configRoot, handlersRunAsTenants: handlersRunAsTenants)
         var handlers: [HandlerConfig] = []
         var firstUse: [String: KeyPath] = [:]
         for table in tables {

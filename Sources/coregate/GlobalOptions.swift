@@ -1,6 +1,7 @@
 import ArgumentParser
 import CoregateKit
 import CoregateTenants
+import Foundation
 
 /// The flags every verb shares: where the configuration is, and what overrides it.
 struct GlobalOptions: ParsableArguments {
@@ -35,4 +36,19 @@ struct GlobalOptions: ParsableArguments {
                 tenantsDir: tenantsDir, stateDir: stateDir, listen: listen.isEmpty ? nil : listen,
                 tlsCert: tlsCert, tlsKey: tlsKey, clientCA: clientCA, logLevel: logLevel))
     }
+
+    /// The configuration, or its problems on stderr and exit status 1.
+    func loadConfiguration() throws -> Configuration {
+        let (configuration, problems) = source.load()
+        guard let configuration else {
+            problems.forEach { printError($0.description) }
+            throw ExitCode.failure
+        }
+        return configuration
+    }
+}
+
+/// One line on stderr.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -45,11 +45,7 @@ extension Coregate {
         }
 
         func run() async throws {
-            let (configuration, problems) = options.source.load()
-            guard let configuration else {
-                problems.forEach { printError($0.description) }
-                throw ExitCode.failure
-            }
+            let configuration = try options.loadConfiguration()
             let trial: HandlerTrial
             var events: [EventLine]
             do {
@@ -86,14 +82,11 @@ extension Coregate {
                 if !output.isEmpty {
                     FileHandle.standardOutput.write(Data(output.last == UInt8(ascii: "\n") ? output : output + [10]))
                 }
-                let report = trial.report(of: result, for: event)
-                for reply in report.replies {
+                for reply in result.replies {
                     printOutput("would send (\(reply.kind.rawValue)): " + String(decoding: reply.body, as: UTF8.self))
                 }
-                if report.outcome == .badReply {
-                    printOutput("the service would record a failed attempt (bad-reply) and send nothing: "
-                        + String(decoding: report.stdout.suffix(from: output.count), as: UTF8.self).trimmingCharacters(in: .newlines))
-                    worst = max(worst, 100)
+                if case .badReply(let reason) = result.outcome {
+                    printOutput("the service would record a failed attempt (bad-reply) and send nothing: \(reason)")
                 }
                 worst = max(worst, Self.exitStatus(for: result.outcome))
             }
@@ -124,9 +117,4 @@ extension Coregate {
 /// One line on stdout, unbuffered like the handler's bytes written beside it, so they stay in order.
 private func printOutput(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// One line on stderr.
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -37,11 +37,7 @@ extension Coregate {
         var url: String?
 
         func run() async throws {
-            let (configuration, problems) = options.source.load()
-            guard let configuration else {
-                problems.forEach { printError($0.description) }
-                throw ExitCode.failure
-            }
+            let configuration = try options.loadConfiguration()
             let request: TestDelivery
             do {
                 request = try TestDelivery(

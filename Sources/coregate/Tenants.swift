@@ -8,11 +8,7 @@ extension Coregate {
         @OptionGroup var options: GlobalOptions
 
         func run() throws {
-            let (configuration, problems) = options.source.load()
-            guard let configuration else {
-                problems.forEach { print($0) }
-                throw ExitCode.failure
-            }
+            let configuration = try options.loadConfiguration()
             for tenant in configuration.tenants {
                 // The token is a secret: show where it goes, never what it is.
                 let route = tenant.path + (tenant.pathToken == nil ? "" : "/<token>")

@@ -5,7 +5,7 @@ import Testing
 @Suite("Handler environment")
 struct HandlerEnvironmentTests {
     let invocation = HandlerInvocation(
-        tenant: "acme",
+        tenant: "acme", sender: .onPremises,
         handler: HandlerConfig(
             name: "bot", events: ["message.*"], command: ["/opt/bot"],
             env: ["COREAPP_URL": "https://10.20.0.5:9090", "PATH": "/opt/venv/bin:/usr/bin"]),

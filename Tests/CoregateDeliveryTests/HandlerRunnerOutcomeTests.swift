@@ -1,4 +1,5 @@
 import CoregateDelivery
+import CoregateStore
 import Foundation
 import Testing
 

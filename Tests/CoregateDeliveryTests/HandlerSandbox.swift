@@ -38,7 +38,7 @@ final class HandlerSandbox: Sendable {
         attempt: Int = 1, tenant: String = "acme"
     ) -> HandlerInvocation {
         HandlerInvocation(
-            tenant: tenant,
+            tenant: tenant, sender: .cloud,
             handler: HandlerConfig(name: "bot", events: ["message.*"], command: command, timeout: timeout, env: env),
             eventID: "evt-1", eventType: "message.text", eventJSON: eventJSON, attempt: attempt,
             stateDirectory: stateDirectory(of: tenant))

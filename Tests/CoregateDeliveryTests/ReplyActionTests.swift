@@ -48,13 +48,14 @@ struct ReplyActionTests {
         #expect(try parse(#"{"id":"x"}"#).isEmpty)
         #expect { try parse(#"{"actions":[{"text":"a"},{"txt":"b"}]}"#) } throws: { "\($0)".hasPrefix("actions[1]: ") }
         #expect(throws: ReplyError.self) { try parse(#"{"actions":{"text":"a"}}"#) }
-        var result = HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{\"text\":\"from stdout\"}}".utf8))
-        result.replyActions = .success([.text("from the answer", quote: false)])
-        let event = Array(#"{"contact":{"wa_id":"1555"}}"#.utf8)
-        let report = AttemptReport(result, event: event, sender: .onPremises)
-        #expect(report.replies.map { String(decoding: $0.body, as: UTF8.self) } == [#"{"recipient_type":"individual","to":"1555","type":"text","text":{"body":"from the answer"}}"#])
-        result.replyActions = .failure(ReplyError("actions[0]: bad"))
-        #expect(AttemptReport(result, event: event, sender: .onPremises).outcome == .badReply)
+        let answered = HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{\"text\":\"from stdout\"}}".utf8))
+        let run = invocation(event: Array(#"{"contact":{"wa_id":"1555"}}"#.utf8), sender: .onPremises)
+        var result = answered
+        result.addressReplies(.success([.text("from the answer", quote: false)]), for: run)
+        #expect(result.replies.map { String(decoding: $0.body, as: UTF8.self) } == [#"{"recipient_type":"individual","to":"1555","type":"text","text":{"body":"from the answer"}}"#])
+        result = answered
+        result.addressReplies(.failure(ReplyError("actions[0]: bad")), for: run)
+        #expect(result.outcome == .badReply(reason: "actions[0]: bad") && result.replies.isEmpty)
     }
 
     @Test("a text over 4,096 characters is refused")
@@ -116,11 +117,20 @@ struct ExecReplyLinesTests {
 
     @Test("a success with a bad reply becomes a bad-reply attempt that stores nothing")
     func badReplyAttempt() {
-        let result = HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{}}".utf8))
-        let report = AttemptReport(result, event: Array("{}".utf8), sender: .cloud)
-        #expect(report.outcome == .badReply && report.replies.isEmpty)
-        #expect(String(decoding: report.stdout, as: UTF8.self).hasSuffix("coregate: cannot send the reply: stdout line 1: an action needs one of \"text\", \"mark_read\" or \"message\"\n"))
-        let failed = HandlerResult(outcome: .failed(exitStatus: 1), startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{\"text\":\"a\"}}".utf8))
-        #expect(AttemptReport(failed, event: Array("{}".utf8), sender: .cloud).replies.isEmpty)
+        let run = invocation(event: Array("{}".utf8), sender: .cloud)
+        var result = HandlerResult(outcome: .succeeded, startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{}}".utf8))
+        result.addressExecReplies(for: run)
+        #expect(result.outcome.recordedName == "bad-reply" && result.replies.isEmpty)
+        #expect(String(decoding: result.recordedOutput, as: UTF8.self) == "{\"reply\":{}}\ncoregate: cannot send the reply: stdout line 1: an action needs one of \"text\", \"mark_read\" or \"message\"\n")
+        var failed = HandlerResult(outcome: .failed(exitStatus: 1), startedAt: Date(), duration: .zero, standardOutput: Array("{\"reply\":{\"text\":\"a\"}}".utf8))
+        failed.addressExecReplies(for: run)
+        #expect(failed.outcome == .failed(exitStatus: 1) && failed.replies.isEmpty)
     }
+}
+
+/// A run of the `bot` handler on `event`, for the reply addressing that follows every run.
+func invocation(event: [UInt8], sender: Sender) -> HandlerInvocation {
+    HandlerInvocation(
+        tenant: "acme", sender: sender, handler: HandlerConfig(name: "bot", events: ["message.*"], command: ["/bin/true"]),
+        eventID: "e", eventType: "message.text", eventJSON: event, attempt: 1, stateDirectory: "/nonexistent")
 }

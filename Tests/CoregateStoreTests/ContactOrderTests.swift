@@ -35,7 +35,7 @@ struct ContactOrderTests {
 
         // When the first fails once
         let attempt1 = try await store.claimAll(now: start)
-        let afterFirst = try await store.complete(attempt1[0], report: report(.failed, exitStatus: 1), policy: policy, now: start)
+        let afterFirst = try await store.complete(attempt1[0], report: report(.failed(exitStatus: 1)), policy: policy, now: start)
 
         // Then it is retrying, and neither event is claimable before its retry is due
         guard case .retrying(let due) = afterFirst else { Issue.record("expected retrying, got \(afterFirst)"); return }
@@ -44,7 +44,7 @@ struct ContactOrderTests {
         // When its retry fails too, its last attempt
         let attempt2 = try await store.claimAll(now: due)
         #expect(attempt2.map(\.eventID) == ["a1"] && attempt2.first?.attempt == 2)
-        #expect(try await store.complete(attempt2[0], report: report(.failed, exitStatus: 1), policy: policy, now: due) == .dead)
+        #expect(try await store.complete(attempt2[0], report: report(.failed(exitStatus: 1)), policy: policy, now: due) == .dead)
 
         // Then the dead letter releases the line to the next event
         #expect(try await store.claimAll(now: due).map(\.eventID) == ["a2"])
@@ -124,7 +124,7 @@ struct ContactOrderTests {
                             if succeeds { $0.done.append((lane, claim.eventID)) }
                             $0.interleaving.append(claim.eventID.split(separator: "-")[0].description)
                         }
-                        try await store.complete(claim, report: report(succeeds ? .succeeded : .failed), policy: policy)
+                        try await store.complete(claim, report: report(succeeds ? .succeeded : .failed(exitStatus: 1)), policy: policy)
                     }
                 }
             }

@@ -37,14 +37,14 @@ struct OperatorQueryTests {
         let started = Date(timeIntervalSince1970: 1_900_000_000)
         let first = try #require(try await store.claimAll().first { $0.handler == "bot" })
         try await store.complete(
-            first, report: AttemptReport(outcome: .signaled, startedAt: started, duration: .milliseconds(40), signal: 9),
+            first, report: HandlerResult(outcome: .signaled(signal: 9), startedAt: started, duration: .milliseconds(40)),
             policy: noDelay)
         let second = try #require(try await store.claimAll().first { $0.handler == "bot" })
         try await store.complete(
             second,
-            report: AttemptReport(
-                outcome: .succeeded, startedAt: started, duration: .milliseconds(250), exitStatus: 0,
-                stdout: Array("sent\n".utf8), stderrLines: 3),
+            report: HandlerResult(
+                outcome: .succeeded, startedAt: started, duration: .milliseconds(250),
+                standardOutput: Array("sent\n".utf8), standardErrorLineCount: 3),
             policy: noDelay)
 
         // When the operator shows it
@@ -74,7 +74,7 @@ struct OperatorQueryTests {
         let start = Date()
         _ = try await store.enqueue([makeEvent("ok", contact: "A"), makeEvent("dead", contact: "B"), makeEvent("retry", contact: "C")])
         for claim in try await store.claimAll() {
-            let outcome: AttemptOutcome = claim.eventID == "ok" ? .succeeded : .failed
+            let outcome: HandlerOutcome = claim.eventID == "ok" ? .succeeded : .failed(exitStatus: 1)
             try await store.complete(claim, report: report(outcome), policy: claim.eventID == "dead" ? oneAttemptOnly : policy)
         }
         _ = try await store.enqueue([makeEvent("waiting", contact: "D"), makeEvent("g", tenant: "globex")])

@@ -13,7 +13,7 @@ struct ReplayPurgePruneTests {
         var claims = try await store.claimAll(tenants: ["acme", "globex"])
         while !claims.isEmpty {
             for claim in claims {
-                try await store.complete(claim, report: report(.failed, exitStatus: 2), policy: oneAttempt, now: diedAt)
+                try await store.complete(claim, report: report(.failed(exitStatus: 2)), policy: oneAttempt, now: diedAt)
             }
             claims = try await store.claimAll(tenants: ["acme", "globex"])
         }
@@ -97,7 +97,7 @@ struct ReplayPurgePruneTests {
         try await deadLetters(store, [makeEvent("recent", contact: "C")])
         _ = try await store.enqueue([makeEvent("mixed", contact: "D", handlers: ["bot", "receipts"])])
         for claim in try await store.claimAll() {
-            let outcome: AttemptOutcome = claim.handler == "bot" ? .failed : .succeeded
+            let outcome: HandlerOutcome = claim.handler == "bot" ? .failed(exitStatus: 1) : .succeeded
             try await store.complete(claim, report: report(outcome), policy: oneAttempt, now: dayAgo)
         }
 

@@ -9,8 +9,8 @@ struct ReplyActionStoreTests {
         ReplyRequest(kind: .text, recipient: recipient, phoneNumberID: "1065", messageID: "wamid.in", body: Array(body.utf8))
     }
 
-    func succeeded(with replies: [ReplyRequest]) -> AttemptReport {
-        var report = report(.succeeded, exitStatus: 0)
+    func succeeded(with replies: [ReplyRequest]) -> HandlerResult {
+        var report = report(.succeeded)
         report.replies = replies
         return report
     }
@@ -21,7 +21,7 @@ struct ReplyActionStoreTests {
         let store = try await place.open()
         _ = try await store.enqueue([makeEvent("e1")])
         let first = try await store.claimAll()
-        var retried = report(.retryRequested, exitStatus: 75)
+        var retried = report(.retryRequested)
         retried.replies = [text("from the retried attempt")]
         _ = try await store.settle([.attempted(first[0], retried, .retrying(at: Date()))], claims: [:])
         #expect(try await store.dueReplies(limit: 10).isEmpty)

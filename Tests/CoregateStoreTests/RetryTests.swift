@@ -44,7 +44,7 @@ struct RetryTests {
             let claims = try await store.claimAll(now: now)
             #expect(claims.map(\.attempt) == [attempt])
             guard let claim = claims.first else { return }
-            let completion = try await store.complete(claim, report: report(.failed, exitStatus: 1), policy: policy, now: now)
+            let completion = try await store.complete(claim, report: report(.failed(exitStatus: 1)), policy: policy, now: now)
             completions.append(completion)
             if case .retrying(let due) = completion {
                 // Then each retry is due within its ceiling, and not claimable a moment before
@@ -77,7 +77,7 @@ struct RetryTests {
         // When the handler exits 75 twice
         for _ in 0..<2 {
             let claim = try #require(try await store.claimAll().first)
-            try await store.complete(claim, report: report(.retryRequested, exitStatus: 75), policy: policy)
+            try await store.complete(claim, report: report(.retryRequested), policy: policy)
         }
 
         // Then it is dead, and both attempts say retry-requested with exit 75
@@ -98,7 +98,7 @@ struct RetryTests {
 
         // When it is completed again
         await #expect(throws: StoreError.claimNotRunning(deliveryID: claim.deliveryID)) {
-            try await store.complete(claim, report: report(.failed), policy: noDelay)
+            try await store.complete(claim, report: report(.failed(exitStatus: 1)), policy: noDelay)
         }
 
         // Then the delivery is still done, with one attempt

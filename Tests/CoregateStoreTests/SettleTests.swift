@@ -31,7 +31,7 @@ struct SettleTests {
         let claims = try await store.claimAll(now: now)
         let retryAt = now + 60
         let result = try await store.settle(
-            [.attempted(claims[0], report(.failed, exitStatus: 1), .retrying(at: retryAt))], claims: ["acme": 3], now: now)
+            [.attempted(claims[0], report(.failed(exitStatus: 1)), .retrying(at: retryAt))], claims: ["acme": 3], now: now)
         #expect(result.claims["acme"]?.claims.isEmpty == true, "e2 is running, e1 waits for its retry")
         #expect(result.claims["acme"]?.nextDue?.storeMilliseconds == retryAt.storeMilliseconds)
         #expect(try await store.dueDates(tenants: ["acme", "other"]).keys.sorted() == ["acme"])
@@ -64,7 +64,7 @@ struct SettleTests {
         let claim = try #require(try await store.claimAll().first)
         try await store.complete(claim, report: report(.succeeded), policy: noDelay)
 
-        let result = try await store.settle([.attempted(claim, report(.failed), .dead)], claims: [:])
+        let result = try await store.settle([.attempted(claim, report(.failed(exitStatus: 1)), .dead)], claims: [:])
 
         #expect(result.notRunning == [claim])
         #expect(try await store.deliveryState(eventID: "e1") == .done)

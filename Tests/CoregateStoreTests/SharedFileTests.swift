@@ -13,7 +13,7 @@ struct SharedFileTests {
         let oneAttempt = RetryPolicy(maxAttempts: 1, backoff: Backoff(initialDelay: .zero, maxDelay: .zero))
         _ = try await service.enqueue((0..<300).map { makeEvent("dead\($0)", contact: "c\($0)") })
         for claim in try await service.claimAll() {
-            try await service.complete(claim, report: report(.failed), policy: oneAttempt)
+            try await service.complete(claim, report: report(.failed(exitStatus: 1)), policy: oneAttempt)
         }
 
         // When the service ingests and dispatches while the CLI replays, purges and reads

@@ -31,8 +31,8 @@ func makeEvent(
 
 let noDelay = RetryPolicy(maxAttempts: 3, backoff: Backoff(initialDelay: .zero, maxDelay: .zero))
 
-func report(_ outcome: AttemptOutcome, exitStatus: Int32? = nil) -> AttemptReport {
-    AttemptReport(outcome: outcome, startedAt: Date(), duration: .milliseconds(12), exitStatus: exitStatus)
+func report(_ outcome: HandlerOutcome) -> HandlerResult {
+    HandlerResult(outcome: outcome, startedAt: Date(), duration: .milliseconds(12))
 }
 
 /// The stores every contract test runs against: SQLite always; PostgreSQL when the suite is

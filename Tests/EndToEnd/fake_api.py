@@ -1,6 +1,7 @@
-"""A fake of the senders' send APIs on 127.0.0.1 — the Cloud API's Graph endpoint and a Coreapp's
-`/v1/messages` — that records every request and answers each from a script the test sets:
-an HTTP status and body, a hang past the client's timeout, or a hold released by the test."""
+"""A fake HTTP API on 127.0.0.1 that records every request and answers each from a script the
+test sets: an HTTP status and body, a hang past the client's timeout, or a hold released by the
+test. It stands for the senders' send APIs (the Cloud API's Graph endpoint, a Coreapp's
+`/v1/messages`) and for the downstream services example handlers post to."""
 import json
 import threading
 import time

@@ -110,3 +110,14 @@ def test_run_handler_refuses_handler_uids_without_privileges(workdir, tenants):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "handler_uids is set, but this process (uid 65534) lacks" in done.stderr, done.stderr
     assert not (workdir / "state" / "tenants" / "acme").exists(), "nothing ran, as the service's user or any"
+
+
+def test_check_warns_about_a_handler_program_that_tenants_uids_cannot_run(workdir, tenants):
+    config = isolated_setup(workdir, tenants)
+    program = tenants.parent / "handlers" / "record-uid.sh"
+    done = cli("check", "--config", str(config), tenants_dir=tenants)
+    assert "cannot be read and run by other users" not in done.stdout, done.stdout
+    program.chmod(0o750)
+    done = cli("check", "--config", str(config), tenants_dir=tenants)
+    assert f"{tenants}/acme.toml:4: warning:" in done.stdout, done.stdout
+    assert f"the program {program} (mode 750) cannot be read and run by other users, but handler_uids" in done.stdout

@@ -4,7 +4,7 @@ import NIOCore
 import PostgresNIO
 
 /// The operator's verbs on ``PostgresStore``, as on SQLite (``SQLiteStore``'s `OperatorQueries`
-/// and `OperatorActions`): the same answers, and writes in batches of ``SQLiteStore/batchSize``
+/// and `OperatorActions`): the same answers, and writes in batches of ``OperatorBatches/size``
 /// rows so the nodes' transactions never wait long behind one.
 extension PostgresStore {
     public func events(tenant: String?, state: DeliveryState?, typeGlob: String?, limit: Int) async throws -> [EventSummary] {
@@ -156,7 +156,7 @@ extension PostgresStore {
     public func replay(ids: [String], now: Date) async throws -> Int {
         var replayed = 0
         let logger = logger
-        for chunk in ids.chunked(SQLiteStore.batchSize) {
+        for chunk in ids.chunked(OperatorBatches.size) {
             let chunk = Array(chunk)
             replayed += try await transaction { connection in
                 let rows = try await connection.query("""
@@ -175,27 +175,21 @@ extension PostgresStore {
 
     public func replay(tenant: String, deadOnly: Bool, now: Date) async throws -> Int {
         let states = deadOnly ? ["dead"] : ["done", "dead"]
-        var replayed = 0
-        var afterID: Int64 = 0
         let logger = logger
-        while true {
-            let batch = try await transaction { [afterID] connection in
+        let replayed = try await OperatorBatches.afterIDs { afterID in
+            try await transaction { connection in
                 let rows = try await connection.query("""
                     SELECT id FROM delivery WHERE tenant = \(tenant) AND state = ANY(\(states)) AND id > \(afterID)
-                    ORDER BY id LIMIT \(SQLiteStore.batchSize)
+                    ORDER BY id LIMIT \(OperatorBatches.size)
                     """, logger: logger)
                 var deliveryIDs: [Int64] = []
                 for try await id in rows.decode(Int64.self) { deliveryIDs.append(id) }
                 _ = try await Self.startNewRound(connection, deliveryIDs: deliveryIDs, now: now, logger: logger)
                 return deliveryIDs
             }
-            guard let last = batch.last else {
-                try await refreshBacklogCounts()
-                return replayed
-            }
-            replayed += batch.count
-            afterID = last
         }
+        try await refreshBacklogCounts()
+        return replayed
     }
 
     /// Makes finished deliveries pending again in a new round, in id order, holding their lanes'
@@ -237,17 +231,16 @@ extension PostgresStore {
     }
 
     public func purgeDead(before: Date) async throws -> Int {
-        var purged = 0
         let logger = logger
         try await transaction { connection in
             try await Self.purgeDeadReplies(connection, before: before.storeMilliseconds, logger: logger)
         }
-        while true {
-            let deleted = try await transaction { connection in
+        return try await OperatorBatches.untilShort {
+            try await transaction { connection in
                 let rows = try await connection.query("""
                     DELETE FROM delivery WHERE id IN (
                         SELECT id FROM delivery WHERE state = 'dead' AND finished_at < \(before.storeMilliseconds)
-                        LIMIT \(SQLiteStore.batchSize))
+                        LIMIT \(OperatorBatches.size))
                     RETURNING event_seq
                     """, logger: logger)
                 var seqs: [Int64] = []
@@ -258,16 +251,13 @@ extension PostgresStore {
                     """, logger: logger)
                 return seqs.count
             }
-            purged += deleted
-            if deleted < SQLiteStore.batchSize { return purged }
         }
     }
 
     public func prune(doneOlderThan cutoff: Date) async throws -> Int {
-        var pruned = 0
         let logger = logger
-        while true {
-            let deleted = try await transaction { connection in
+        return try await OperatorBatches.untilShort {
+            try await transaction { connection in
                 let rows = try await connection.query("""
                     DELETE FROM event WHERE seq IN (
                         SELECT seq FROM event
@@ -275,15 +265,13 @@ extension PostgresStore {
                             SELECT 1 FROM delivery
                             WHERE event_seq = event.seq AND (state <> 'done' OR finished_at >= \(cutoff.storeMilliseconds)))
                           AND NOT \(unescaped: Self.replyKeepsEvent)
-                        ORDER BY stored_at LIMIT \(SQLiteStore.batchSize))
+                        ORDER BY stored_at LIMIT \(OperatorBatches.size))
                     RETURNING seq
                     """, logger: logger)
                 var count = 0
                 for try await _ in rows.decode(Int64.self) { count += 1 }
                 return count
             }
-            pruned += deleted
-            if deleted < SQLiteStore.batchSize { return pruned }
         }
     }
 }

@@ -103,14 +103,14 @@ extension PostgresStore {
     }
 
     static func recordAttempt(
-        _ connection: PostgresConnection, deliveryID: Int64, round: Int, number: Int, report: AttemptReport, logger: Logger
+        _ connection: PostgresConnection, deliveryID: Int64, round: Int, number: Int, report: HandlerResult, logger: Logger
     ) async throws {
         try await connection.query("""
             INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                  exit_status, signal, stdout, stderr_lines)
             VALUES (\(deliveryID), \(round), \(number), \(report.startedAt.storeMilliseconds), \(report.duration.milliseconds),
-                    \(report.outcome.rawValue), \(report.exitStatus.map(Int.init)), \(report.signal.map(Int.init)),
-                    \(ByteBuffer(bytes: report.stdout)), \(report.stderrLines))
+                    \(report.outcome.recordedName), \(report.outcome.exitStatus.map(Int.init)), \(report.outcome.signal.map(Int.init)),
+                    \(ByteBuffer(bytes: report.recordedOutput)), \(report.standardErrorLineCount))
             """, logger: logger)
     }
 
@@ -174,7 +174,7 @@ extension PostgresStore {
             recorded AS (
                 INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                      exit_status, signal, stdout, stderr_lines)
-                SELECT d.id, d.round, d.attempts, d.claimed_at, NULL, \(AttemptOutcome.interrupted.rawValue), NULL, NULL, ''::bytea, 0
+                SELECT d.id, d.round, d.attempts, d.claimed_at, NULL, \(HandlerOutcome.interruptedName), NULL, NULL, ''::bytea, 0
                 FROM delivery AS d JOIN expired USING (id)
                 ON CONFLICT DO NOTHING)
             UPDATE delivery AS d SET state = 'retrying', next_attempt_at = \(now), claimed_at = NULL, lease_until = NULL
