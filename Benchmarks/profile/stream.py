@@ -2,7 +2,8 @@
 """Where the gateway's CPU goes per event delivered to a stream handler (issue 13): the release
 build, the throughput part of Benchmarks/stream.py (bodies of 1,000 messages posted one after
 another, the Python worker answering every event), and `perf record -g` (cpu-clock) on the
-gateway from the first post until the store counts every delivery done. Prints the gateway's,
+gateway from the first post until the store counts every delivery done (DWARF call graphs: with
+frame pointers most of the stream thread's stacks end in [unknown]). Prints the gateway's,
 the worker's and the poster's CPU per event, the gateway's split by thread and by stage
 (classify.py), and keeps perf.data. With --ingest-only the tenant has no handler: what storing
 the events alone costs, the share of ingest in the stream figure.
@@ -46,7 +47,8 @@ def profile(work, out, events, frequency, ingest_only, record):
         recorder = None
         if record:
             recorder = subprocess.Popen(
-                ["perf", "record", "-F", str(frequency), "-g", "-p", str(gw.proc.pid), "-o", str(data)],
+                ["perf", "record", "-F", str(frequency), "--call-graph", "dwarf,16384", "-p", str(gw.proc.pid),
+                 "-o", str(data)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
         gateway0 = b.cpu_seconds(gw.proc.pid, children=False)
@@ -89,7 +91,7 @@ def main():
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--ingest-only", action="store_true", help="no handler: the cost of storing the events")
     parser.add_argument("--no-perf", action="store_true", help="CPU figures only")
-    parser.add_argument("--frequency", type=int, default=999, help="samples per second per CPU")
+    parser.add_argument("--frequency", type=int, default=499, help="samples per second per CPU")
     parser.add_argument("--out", default=str(b.REPO / "var" / "profile"), help="folder for the perf.data files")
     args = parser.parse_args()
     b.require("python3", *(() if args.no_perf else ("perf",)))
