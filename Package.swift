@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CoregateKitTests", dependencies: [
-            "CoregateKit", "CoregateTenants", "CoregateWhatsApp",
+            "CoregateKit", "CoregateStore", "CoregateTenants", "CoregateWhatsApp",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -18,7 +18,21 @@ struct Delivery: Sendable {
     let runner: HandlerRunner
     let metrics: GatewayMetrics
     /// Direct-mode successes with reply actions were recorded.
-    var repliesStored: @Sendable () -> Void = {}
+    let repliesStored: @Sendable () -> Void
+    /// Direct mode's memory of successes, written in batches.
+    private let successes: DirectSuccessRecorder
+
+    init(
+        store: any Store, dispatcher: Dispatcher, runner: HandlerRunner, metrics: GatewayMetrics, logger: Logger,
+        repliesStored: @escaping @Sendable () -> Void = {}
+    ) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.runner = runner
+        self.metrics = metrics
+        self.repliesStored = repliesStored
+        successes = DirectSuccessRecorder(store: store, logger: logger, repliesStored: repliesStored)
+    }
 
     /// `200` only after the commit that holds every event; `503` when a tenant's backlog is over
     /// its bound or the store fails, so the sender keeps the data and retries. It returns at once;
@@ -76,7 +90,7 @@ struct Delivery: Sendable {
         var succeeded: [DirectSuccess] = []
         var recorded = false
         // Also when the request ends early (no slot, a shortage): what succeeded is not run again.
-        defer { if !recorded { remember(succeeded, logger: logger) } }
+        defer { if !recorded { successes.record(succeeded) } }
         var failures = 0
         for event in events {
             guard let tenant = owners[event.tenant] else { continue }
@@ -133,35 +147,22 @@ struct Delivery: Sendable {
         return failures == 0 ? .delivered(events: events.count) : .handlersFailed(failures)
     }
 
-    /// Per tenant, per event, the handlers that succeeded in an earlier try. When the store cannot
-    /// say, every handler runs: at least once is the promise.
+    /// Per tenant, per event, the handlers that succeeded in an earlier try, committed or still
+    /// waiting for their batch. When the store cannot say, every handler runs: at least once is
+    /// the promise.
     private func directSucceeded(_ events: [Event], logger: Logger) async -> [String: [String: Set<String>]] {
         var byTenant: [String: [String: Set<String>]] = [:]
         for (tenant, tenantEvents) in Dictionary(grouping: events, by: \.tenant) {
+            let ids = tenantEvents.map(\.id)
+            var succeeded = successes.uncommitted(tenant: tenant, eventIDs: Set(ids))
             do {
-                byTenant[tenant] = try await store.directSucceeded(tenant: tenant, eventIDs: tenantEvents.map(\.id))
+                succeeded.merge(try await store.directSucceeded(tenant: tenant, eventIDs: ids)) { $0.union($1) }
             } catch {
                 logger.error("cannot read earlier direct deliveries; running every handler", metadata: ["error": "\(error)"])
             }
+            byTenant[tenant] = succeeded
         }
         return byTenant
-    }
-
-    /// Recorded after the answer's work, in the background: the sender retries only after a
-    /// non-200, long after this commit, and a record lost to a crash costs one more run at most.
-    private func remember(_ successes: [DirectSuccess], logger: Logger) {
-        guard !successes.isEmpty else { return }
-        let store = store
-        let hasReplies = successes.contains { !$0.report.replies.isEmpty }
-        let repliesStored = self.repliesStored
-        Task {
-            do {
-                try await store.recordDirectSuccesses(successes)
-                if hasReplies { repliesStored() }
-            } catch {
-                logger.error("cannot record direct deliveries; a retried request runs them again", metadata: ["error": "\(error)"])
-            }
-        }
     }
 }
 

@@ -90,7 +90,8 @@ public enum Serve {
         let gateway = Gateway(
             live: live,
             delivery: Delivery(
-                store: store, dispatcher: dispatcher, runner: runner, metrics: metrics, repliesStored: { replies.wake() }),
+                store: store, dispatcher: dispatcher, runner: runner, metrics: metrics, logger: logger,
+                repliesStored: { replies.wake() }),
             metrics: metrics, logger: logger)
         let limits = HTTPLimits(configuration.global)
         let server = HTTPServer(
