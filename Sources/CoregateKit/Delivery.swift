@@ -40,10 +40,10 @@ struct Delivery: Sendable {
     /// dispatcher's wake-up) runs in the reply's closure, on the connection's event loop, so the
     /// store's commit thread only hands over.
     func enqueue(_ events: [Event], tenants: [Tenant], unowned: Int, logger: Logger, reply: @escaping AnswerReply) {
-        let owners = Dictionary(tenants.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for tenantID in Set(events.map(\.tenant)) {
-            guard let tenant = owners[tenantID] else { continue }
-            let backlog = store.backlog(tenant: tenantID)
+        // `tenants` are the few sharing the request's path (ids unique), usually one: searched in
+        // place, with no dictionary or set built for every request.
+        for tenant in tenants where events.contains(where: { $0.tenant == tenant.id }) {
+            let backlog = store.backlog(tenant: tenant.id)
             if backlog >= tenant.delivery.maxBacklog {
                 logger.warning(
                     "backlog over its bound; answering 503 so the sender retries later",
@@ -52,7 +52,8 @@ struct Delivery: Sendable {
             }
         }
         let newEvents = events.map { event in
-            let handlers = owners[event.tenant]?.handlers.filter { $0.takes(eventType: event.type) }.map(\.name) ?? []
+            let owner = tenants.first { $0.id == event.tenant }
+            let handlers = owner?.handlers.filter { $0.takes(eventType: event.type) }.map(\.name) ?? []
             return NewEvent(
                 id: event.id, tenant: event.tenant, type: event.type, contactKey: event.contactKey,
                 json: event.jsonLine(), handlers: handlers)

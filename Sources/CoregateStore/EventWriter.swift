@@ -51,8 +51,11 @@ final class EventWriter: @unchecked Sendable {
         waiting.append(Waiter(events: events, completion: completion))
         let startThread = !threadRunning
         threadRunning = true
-        if threadIdle { condition.signal() }
+        let wake = threadIdle
         condition.unlock()
+        // After unlocking: a thread woken while the lock is still held would wake only to wait
+        // for the lock, one more futex call and context switch on each side.
+        if wake { condition.signal() }
         if startThread {
             let thread = Thread { self.serve() }
             thread.stackSize = 512 << 10
