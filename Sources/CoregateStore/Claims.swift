@@ -34,11 +34,10 @@ enum Claiming {
     /// Claims up to `limit` of the pool's due heads, oldest due first, and marks them running.
     ///
     /// Cost: one range read of at most `limit` entries of `delivery_due`, with each one's event,
-    /// and one update of them all, whatever the backlog; one more index lookup when the pool comes up
+    /// and one update per claim, whatever the backlog; one more index lookup when the pool comes up
     /// short. A pool of some of a tenant's handlers skips the other handlers' heads in the same
-    /// index range. The update is one statement for all, without RETURNING: SQLite builds a
-    /// temporary table for each statement that has one, and for the `IN` lists of the table's
-    /// partial indexes; the read has what RETURNING would return.
+    /// index range. The update has no RETURNING: SQLite builds a temporary table for each
+    /// statement that has one, which cost more than the update; the read has what it would return.
     static func claim(_ db: Database, pool: DeliveryPool, limit: Int, now: Int64) throws -> TenantClaims {
         let (condition, handlers) = pool.handlerCondition
         let due = try db.cachedStatement(sql: dueHeadsSQL(handlerCondition: condition))
@@ -46,17 +45,12 @@ enum Claiming {
         arguments += StatementArguments(handlers)
         arguments += [now, limit]
         let heads = try Row.fetchAll(due, arguments: arguments)
-        if !heads.isEmpty {
-            // One statement for all: SQLite builds temporary tables for each (see `markDone`).
-            let markRunning = try db.cachedStatement(sql: """
-                UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ?
-                WHERE id IN (SELECT value FROM json_each(?))
-                """)
-            let ids: [Int64] = heads.map { $0[0] }
-            try markRunning.execute(arguments: [now, "[" + ids.map(String.init).joined(separator: ",") + "]"])
-        }
-        let claims = heads.map { head in
+        let markRunning = try db.cachedStatement(sql: """
+            UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ? WHERE id = ?
+            """)
+        let claims = try heads.map { head in
             let deliveryID: Int64 = head[0]
+            try markRunning.execute(arguments: [now, deliveryID])
             let attemptsBefore: Int = head[4]
             return Claim(
                 deliveryID: deliveryID, eventID: head[6], eventType: head[7], tenant: head[1], handler: head[2],

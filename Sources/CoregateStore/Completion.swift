@@ -68,13 +68,8 @@ extension SQLiteStore {
         let now = now.storeMilliseconds
         var result = SettleResult()
         var finished: [String: Int] = [:]
-        let done = settlements.compactMap { settlement -> Claim? in
-            if case .attempted(let claim, _, .done) = settlement { return claim }
-            return nil
-        }
-        let doneTogether = done.count > 1 ? try markDone(db, done, now: now) : false
         for settlement in settlements {
-            if try record(settlement, db, now: now, markedDone: doneTogether) {
+            if try record(settlement, db, now: now) {
                 if case .attempted(let claim, _, let completion) = settlement, completion.isFinished {
                     finished[claim.tenant, default: 0] += 1
                 }
@@ -89,31 +84,8 @@ extension SQLiteStore {
         return result
     }
 
-    /// Marks these deliveries done in one statement, if every one is still running in its attempt;
-    /// otherwise changes nothing and returns false, and each is recorded on its own.
-    ///
-    /// One statement, not one per delivery: SQLite evaluates the `IN` lists of the delivery table's
-    /// partial indexes and checks through temporary tables that each statement builds afresh,
-    /// which cost more than the update of a row.
-    private static func markDone(_ db: Database, _ claims: [Claim], now: Int64) throws -> Bool {
-        let keys = "[" + claims.map { "[\($0.deliveryID),\($0.round),\($0.attempt)]" }.joined(separator: ",") + "]"
-        var all = false
-        try db.inSavepoint {
-            let update = try db.cachedStatement(sql: """
-                UPDATE delivery SET state = 'done', next_attempt_at = ?1, finished_at = ?1, claimed_at = NULL
-                WHERE state = 'running'
-                  AND (id, round, attempts) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?2))
-                """)
-            try update.execute(arguments: [now, keys])
-            all = db.changesCount == claims.count
-            return all ? .commit : .rollback
-        }
-        return all
-    }
-
-    /// False when the delivery is no longer running in this attempt. `markedDone`: the answers
-    /// `done` are marked so already (``markDone(_:_:now:)``).
-    private static func record(_ settlement: Settlement, _ db: Database, now: Int64, markedDone: Bool) throws -> Bool {
+    /// False when the delivery is no longer running in this attempt.
+    private static func record(_ settlement: Settlement, _ db: Database, now: Int64) throws -> Bool {
         let claim = settlement.claim
         switch settlement {
         case .deferred(_, let until):
@@ -138,12 +110,10 @@ extension SQLiteStore {
                 case .dead: (.dead, now, now)
                 case .retrying(let at): (.retrying, at.storeMilliseconds, nil)
                 }
-            if !(markedDone && state == .done) {
-                try update.execute(arguments: [
-                    state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
-                ])
-                guard db.changesCount == 1 else { return false }
-            }
+            try update.execute(arguments: [
+                state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
+            ])
+            guard db.changesCount == 1 else { return false }
             try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
             if state == .done && !report.replies.isEmpty {
                 try ReplySQL.insert(
