@@ -22,16 +22,16 @@ import Synchronization
 /// slots are events in flight to its workers (workers × `max_inflight`). A pool's runs are
 /// claimed, recorded and started in the same rounds as every other's.
 public final class Dispatcher: Sendable {
-    private let store: any Store
-    private let runner: HandlerRunner
+    let store: any Store
+    let runner: HandlerRunner
     /// The transport of stream handlers' runs.
     public let streams: StreamHandlers
     private let logger: Logger
-    private let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: HandlerResult) -> Void
+    let attemptObserver: @Sendable (_ tenant: String, _ handler: String, _ report: HandlerResult) -> Void
     /// A run put off because the gateway was short of resources (not an attempt).
-    private let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
+    let deferralObserver: @Sendable (_ tenant: String, _ handler: String) -> Void
     /// A round committed reply actions for the sender loop to send.
-    private let repliesStored: @Sendable () -> Void
+    let repliesStored: @Sendable () -> Void
     private let doorbell = Doorbell()
     /// Whether a thread is running rounds (``pump(onHandlerThread:)``).
     private let pumping = Atomic<Bool>(false)

@@ -16,3 +16,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(scheme.rawValue) on \(listener)" }
 }
+
+/// `127.0.0.1:8080` or `[::1]:8080`, as an operator writes it and a `Host` header carries it: an
+/// IPv6 host is bracketed, or its colons would read as the port's.
+public func hostAndPort(_ host: String, _ port: some CustomStringConvertible) -> String {
+    host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+}

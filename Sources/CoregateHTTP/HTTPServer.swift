@@ -13,7 +13,7 @@ public enum Listener: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .adopted(let fd, let name): "fd \(fd) (\(name))"
-        case .address(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .address(let host, let port): hostAndPort(host, port)
         }
     }
 }
@@ -171,8 +171,6 @@ public final class HTTPServer: Sendable {
 extension SocketAddress {
     /// `127.0.0.1:8080` or `[::1]:8080`, as an operator writes it.
     public var hostAndPort: String {
-        let host = ipAddress ?? "\(self)"
-        let port = self.port.map(String.init) ?? "?"
-        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        CoregateHTTP.hostAndPort(ipAddress ?? "\(self)", port.map(String.init) ?? "?")
     }
 }

@@ -35,7 +35,7 @@ public enum OneShotHTTPClient {
                 }
             }
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
-        head.headers.add(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
+        head.headers.add(name: "Host", value: hostAndPort(host, port))
         head.headers.add(name: "Content-Length", value: String(body.count))
         head.headers.add(name: "Connection", value: "close")
         for header in headers { head.headers.add(name: header.name, value: header.value) }

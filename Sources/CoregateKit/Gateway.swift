@@ -1,3 +1,4 @@
+import CoregateDelivery
 import CoregateHTTP
 import CoregateTenants
 import CoregateVerify
@@ -13,13 +14,15 @@ import Synchronization
 /// The configuration is swapped whole on reload; a request keeps the one its head was decided on.
 final class Gateway: Sendable {
     private let live: LiveConfiguration
-    fileprivate let delivery: Delivery
-    private let metrics: GatewayMetrics
+    fileprivate let storeStage: StoreStage
+    fileprivate let direct: DirectDelivery
+    fileprivate let metrics: GatewayMetrics
     private let logger: Logger
 
-    init(live: LiveConfiguration, delivery: Delivery, metrics: GatewayMetrics, logger: Logger) {
+    init(live: LiveConfiguration, storeStage: StoreStage, direct: DirectDelivery, metrics: GatewayMetrics, logger: Logger) {
         self.live = live
-        self.delivery = delivery
+        self.storeStage = storeStage
+        self.direct = direct
         self.metrics = metrics
         self.logger = logger
     }
@@ -115,7 +118,7 @@ final class Gateway: Sendable {
             case .refused(let answer):
                 reply { answer }
             case .events(let routed):
-                gateway.delivery.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger, reply: reply)
+                gateway.storeStage.enqueue(routed.events, tenants: tenants, unowned: routed.unowned, logger: logger, reply: reply)
             }
         }
 
@@ -126,9 +129,13 @@ final class Gateway: Sendable {
             case .refused(let answer):
                 reply { answer }
             case .events(let routed):
-                let answer = await gateway.delivery.runDirect(
+                let outcome = await gateway.direct.run(
                     routed.events, tenants: tenants, global: active.configuration.global, logger: logger)
-                reply { answer }
+                // Counted once the handlers got to run on them, as the queue counts them once stored.
+                if outcome != .handlersBusy {
+                    for event in routed.events { gateway.metrics.accepted(tenant: event.tenant, type: event.type) }
+                }
+                reply { Answer(outcome) }
             }
         }
 

@@ -89,9 +89,8 @@ public enum Serve {
         }
         let gateway = Gateway(
             live: live,
-            delivery: Delivery(
-                store: store, dispatcher: dispatcher, runner: runner, metrics: metrics, logger: logger,
-                repliesStored: { replies.wake() }),
+            storeStage: StoreStage(store: store, dispatcher: dispatcher, metrics: metrics),
+            direct: DirectDelivery(dispatcher: dispatcher, logger: logger),
             metrics: metrics, logger: logger)
         let limits = HTTPLimits(configuration.global)
         let server = HTTPServer(

@@ -100,8 +100,7 @@ public struct TestDelivery: Sendable {
             self.host = host
             port = url.port ?? (tls ? 443 : 80)
             pathPrefix = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            display = "\(scheme)://\(shownHost):\(port)\(pathPrefix)"
+            display = "\(scheme)://\(hostAndPort(host, port))\(pathPrefix)"
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 
-@testable import CoregateKit
+@testable import CoregateDelivery
 
 /// Direct mode's memory of successes, batched: a retry finds a success before its batch commits,
 /// and every batch reaches the store (a real SQLite file).

@@ -1,4 +1,5 @@
 import CoregateStore
+import Foundation
 import Logging
 import Synchronization
 
