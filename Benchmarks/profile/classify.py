@@ -27,6 +27,11 @@ KERNEL = [
 # the substrings of their module and type names.
 STAGES = [
     ("wakeupSelector", "waking an event loop from another thread"),
+    # Before the log markers: the stream thread's root frame (StreamPool.init's closure) names
+    # Logging.Logger among its parameter types.
+    ("12StreamAnswer", "stream: answer lines parsed"),
+    ("10StreamPool", "stream: pipes, answers held, events sent"),
+    ("10Dispatcher", "dispatcher: scheduling, judging, logging per run"),
     ("StreamLogHandler", "log line"),
     ("$s7Logging6Logger", "log line"),  # methods of Logger, not functions that take one
     ("CoregateSystemd", "log line"),

@@ -419,9 +419,8 @@ extension Dispatcher {
         }
     }
 
-    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:sender:policy:logger:poolKey:)``.
+    /// Starts the claimed delivery's handler; its end comes back through ``ended(_:_:policy:poolKey:streamed:)``.
     private func start(_ claim: Claim, poolKey: String, onThisThread: Bool) {
-        let logger = logger(for: claim)
         let cancellation = HandlerCancellation()
         let (tenant, stateDir, cancelled) = state.withLock { state in
             state.inFlight += 1
@@ -435,15 +434,15 @@ extension Dispatcher {
             let report = HandlerResult(
                 outcome: .couldNotStart(reason: "handler \(claim.handler) is no longer configured for tenant \(claim.tenant)"),
                 startedAt: Date(), duration: .zero)
-            finish([judge(claim, report, policy: policy, logger: logger, poolKey: poolKey)], onHandlerThread: false)
+            finish([judge(claim, report, policy: policy, poolKey: poolKey, streamed: false)], onHandlerThread: false)
             return
         }
         runner.start(
             HandlerInvocation(claim, sender: tenant.sender, handler: handler, stateDir: stateDir), cancellation: cancellation,
             niceness: HandlerRunner.queueNiceness, wakingAnotherThread: !onThisThread
-        ) { [logger] result in
+        ) { result in
             self.finish(
-                [self.ended(claim, result, policy: policy, logger: logger, poolKey: poolKey)],
+                [self.ended(claim, result, policy: policy, poolKey: poolKey, streamed: false)],
                 onHandlerThread: true)
         }
     }
@@ -465,7 +464,7 @@ extension Dispatcher {
                 let report = HandlerResult(
                     outcome: .couldNotStart(reason: "handler \(claim.handler) is no longer a stream handler of tenant \(claim.tenant)"),
                     startedAt: Date(), duration: .zero)
-                unconfigured.append(judge(claim, report, policy: policy, logger: logger(for: claim), poolKey: key))
+                unconfigured.append(judge(claim, report, policy: policy, poolKey: key, streamed: true))
                 continue
             }
             context[claim.deliveryID] = (claim, key, policy)
@@ -477,7 +476,7 @@ extension Dispatcher {
         streams.start(runs) { ended in
             self.finish(ended.compactMap { run in
                 guard let (claim, key, policy) = started[run.tag] else { return nil }
-                return self.ended(claim, run.result, policy: policy, logger: self.logger(for: claim), poolKey: key)
+                return self.ended(claim, run.result, policy: policy, poolKey: key, streamed: true)
             }, onHandlerThread: false)
         }
     }
@@ -493,23 +492,24 @@ extension Dispatcher {
 
     /// How a run that ended is recorded; on the thread it ended on.
     private func ended(
-        _ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, logger: Logger, poolKey: String
+        _ claim: Claim, _ result: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool
     ) -> FinishedRun {
         if case .gatewayShortOf(let reason) = result.outcome {
             let until = Date() + Self.shortagePause
-            logger.warning(
+            logger(for: claim).warning(
                 "handler not started, the gateway is short of resources; not an attempt, tried again shortly",
                 metadata: ["reason": "\(reason)"])
             deferralObserver(claim.tenant, claim.handler)
             return FinishedRun(settlement: .deferred(claim, until: until), followUp: .retry(at: until), poolKey: poolKey)
         }
-        return judge(claim, result, policy: policy, logger: logger, poolKey: poolKey)
+        return judge(claim, result, policy: policy, poolKey: poolKey, streamed: streamed)
     }
 
-    private func judge(_ claim: Claim, _ report: HandlerResult, policy: RetryPolicy, logger: Logger, poolKey: String) -> FinishedRun {
+    /// `streamed`: the run went to a stream handler, whose answers `done` are logged at debug only.
+    private func judge(_ claim: Claim, _ report: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool) -> FinishedRun {
         attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
-        log(report, completion, logger: logger)
+        log(report, completion, claim: claim, quietSuccess: streamed)
         let followUp: SlotScheduler.FollowUp =
             switch completion {
             case .done, .dead: .laneMoved
@@ -539,13 +539,24 @@ extension Dispatcher {
         if !pump(onHandlerThread: onHandlerThread) || stopping { doorbell.ring() }
     }
 
-    private func log(_ report: HandlerResult, _ completion: Completion, logger: Logger) {
+    /// One line per attempt, but a stream handler's success only at debug: at tens of thousands of
+    /// events a second, a line each would cost the gateway more than recording the events, and
+    /// flood the journal. `coregate_handler_attempts_total` counts every outcome all the same.
+    private func log(_ report: HandlerResult, _ completion: Completion, claim: Claim, quietSuccess: Bool) {
+        let level: Logger.Level =
+            switch completion {
+            case .done: quietSuccess ? .debug : .info
+            case .retrying: report.outcome == .retryRequested ? .info : .warning
+            case .dead: .error
+            }
+        guard self.logger.logLevel <= level else { return }
+        let logger = logger(for: claim)
         let metadata: Logger.Metadata = [
             "outcome": "\(report.outcome.recordedName)", "duration_ms": "\(report.duration.milliseconds)",
         ]
         switch (report.outcome, completion) {
         case (_, .done):
-            logger.info("delivered", metadata: metadata)
+            logger.log(level: level, "delivered", metadata: metadata)
         case (.retryRequested, .retrying(let at)):
             logger.info("handler asked to be retried", metadata: metadata.merging(["retry_at": "\(at)"]) { $1 })
         case (_, .retrying(let at)):

@@ -151,20 +151,22 @@ final class StreamPool: Sendable {
         let reader = LineReader(lineLimit: settings.lineLimit)
         var fds: [pollfd] = []
         var owners: [PollOwner] = []
+        var held = HeldEnds(batch: max(1, handler.workers * handler.maxInflight / 4), bound: settings.answerHoldBound)
         while true {
             var ends: [(Sink, HandlerRun.Ended)] = []
-            let wait: Int32 = state.withLock { state in
+            let (wait, outstanding, stopping) = state.withLock { state in
                 housekeeping(&state, ends: &ends)
                 (fds, owners) = state.pollSet(bell: bell)
-                return state.pollTimeout(now: .now)
+                return (state.pollTimeout(now: .now), state.outstanding, state.stopping)
             }
-            deliver(ends)
+            held.add(ends, now: .now)
+            if let batch = held.take(outstanding: outstanding, stopping: stopping, now: .now) { deliver(batch) }
             if state.withLock({ $0.finished }) { break }
 
-            _ = poll(&fds, nfds_t(fds.count), wait)
+            _ = poll(&fds, nfds_t(fds.count), held.pollTimeout(wait, now: .now))
             ends = []
             var bellRang = false
-            state.withLock { state in
+            let (outstandingAfter, stoppingAfter) = state.withLock { state in
                 for (fd, owner) in zip(fds, owners) where fd.revents != 0 {
                     switch owner {
                     case .bell:
@@ -183,12 +185,14 @@ final class StreamPool: Sendable {
                         state.dying[position].exited = true
                     }
                 }
+                return (state.outstanding, state.stopping)
             }
             if bellRang {
                 var count: UInt64 = 0
                 _ = read(bell, &count, 8)
             }
-            deliver(ends)
+            held.add(ends, now: .now)
+            if let batch = held.take(outstanding: outstandingAfter, stopping: stoppingAfter, now: .now) { deliver(batch) }
         }
         let waiting = ended.withLock { waiting in
             defer { waiting = nil }
@@ -458,10 +462,57 @@ public struct StreamSettings: Sendable {
     public var standardErrorLineLimit = 4 << 10
     /// How much of an answer's `detail` is kept with the attempt, as exec mode keeps stdout.
     public var detailLimit = 64 << 10
+    /// How long an answer may wait for others to be recorded with it (see `HeldEnds`).
+    public var answerHoldBound: Duration = .milliseconds(2)
     public var restartBackoffInitial: Duration = .milliseconds(100)
     public var restartBackoffMax: Duration = .seconds(30)
 
     public init() {}
+}
+
+/// Runs that ended and wait to be handed on together.
+///
+/// A worker that flushes each answer makes this thread wake for each one; handed on one by one,
+/// every answer would cost a store transaction of its own, and the fixed price of a transaction
+/// (its commit, the pages it rewrites) would be paid per event. So answers are held until a
+/// quarter of the handler's capacity has come, or until `bound` has passed since the first was
+/// held, or until nothing else is in flight (then nothing more is coming to wait for). The
+/// events still outstanding keep the workers busy meanwhile.
+private struct HeldEnds {
+    let batch: Int
+    let bound: Duration
+    private var ends: [(Sink, HandlerRun.Ended)] = []
+    private var since: ContinuousClock.Instant?
+
+    init(batch: Int, bound: Duration) {
+        self.batch = batch
+        self.bound = bound
+    }
+
+    mutating func add(_ more: [(Sink, HandlerRun.Ended)], now: ContinuousClock.Instant) {
+        guard !more.isEmpty else { return }
+        if ends.isEmpty { since = now }
+        ends += more
+    }
+
+    /// The runs to hand on now, if it is time.
+    mutating func take(outstanding: Int, stopping: Bool, now: ContinuousClock.Instant) -> [(Sink, HandlerRun.Ended)]? {
+        guard let since, !ends.isEmpty else { return nil }
+        guard ends.count >= batch || outstanding == 0 || stopping || now >= since + bound else { return nil }
+        defer {
+            ends.removeAll(keepingCapacity: true)
+            self.since = nil
+        }
+        return ends
+    }
+
+    /// The poll's timeout in milliseconds: no later than when the held runs are due.
+    func pollTimeout(_ timeout: Int32, now: ContinuousClock.Instant) -> Int32 {
+        guard let since, !ends.isEmpty else { return timeout }
+        let (seconds, attoseconds) = max(since + bound - now, .zero).components
+        let due = Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        return timeout < 0 ? due : min(timeout, due)
+    }
 }
 
 /// The caller's `ended` of one ``StreamPool/start(_:ended:)``, shared by its runs.
@@ -503,6 +554,9 @@ extension StreamPool {
         var cancelled = false
         var drainUntil: ContinuousClock.Instant?
         var finished = false
+
+        /// Events sent or waiting to be sent, and not yet answered.
+        var outstanding: Int { workers.reduce(0) { $0 + $1.load } }
 
         func pollSet(bell: Int32) -> ([pollfd], [PollOwner]) {
             var fds = [pollfd(fd: bell, events: Int16(POLLIN), revents: 0)]

@@ -27,6 +27,17 @@ final class GatewayMetrics: Sendable {
         var answers: [Answered: Counter] = [:]
         var durations: [String: DurationHistogram] = [:]
         var events: [Accepted: Counter] = [:]
+        struct Attempted: Hashable {
+            let tenant: String
+            let handler: String
+            let outcome: String
+        }
+        struct Handler: Hashable {
+            let tenant: String
+            let handler: String
+        }
+        var attempts: [Attempted: Counter] = [:]
+        var handlerDurations: [Handler: DurationHistogram] = [:]
     }
 
     private static let durationBuckets: [Duration] = [
@@ -76,14 +87,23 @@ final class GatewayMetrics: Sendable {
     }
 
     func attempt(tenant: String, handler: String, report: HandlerResult) {
-        registry.makeCounter(
-            descriptor: .init(namespace: "coregate", metricName: "handler_attempts_total", helpText: "Handler runs by outcome"),
-            labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.recordedName)]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: .init(namespace: "coregate", metricName: "handler_duration_seconds", helpText: "How long handlers run"),
-            labels: [("tenant", tenant), ("handler", handler)], buckets: Self.durationBuckets
-        ).record(report.duration)
+        let (attempts, durations) = perRequest.withLock { series in
+            let key = PerRequestSeries.Attempted(tenant: tenant, handler: handler, outcome: report.outcome.recordedName)
+            if series.attempts[key] == nil {
+                series.attempts[key] = registry.makeCounter(
+                    descriptor: .init(namespace: "coregate", metricName: "handler_attempts_total", helpText: "Handler runs by outcome"),
+                    labels: [("tenant", tenant), ("handler", handler), ("outcome", report.outcome.recordedName)])
+            }
+            let handlerKey = PerRequestSeries.Handler(tenant: tenant, handler: handler)
+            if series.handlerDurations[handlerKey] == nil {
+                series.handlerDurations[handlerKey] = registry.makeDurationHistogram(
+                    descriptor: .init(namespace: "coregate", metricName: "handler_duration_seconds", helpText: "How long handlers run"),
+                    labels: [("tenant", tenant), ("handler", handler)], buckets: Self.durationBuckets)
+            }
+            return (series.attempts[key]!, series.handlerDurations[handlerKey]!)
+        }
+        attempts.increment()
+        durations.record(report.duration)
     }
 
     /// A handler run put off because the gateway was short of descriptors, processes or memory.

@@ -33,17 +33,29 @@ public struct TenantClaims: Sendable, Equatable {
 enum Claiming {
     /// Claims up to `limit` of the pool's due heads, oldest due first, and marks them running.
     ///
-    /// Cost: one range read of at most `limit` entries of `delivery_due` and one update per claim,
-    /// whatever the backlog; one more index lookup when the pool comes up short. A pool of some of
-    /// a tenant's handlers skips the other handlers' heads in the same index range.
+    /// Cost: one range read of at most `limit` entries of `delivery_due`, with each one's event,
+    /// and one update per claim, whatever the backlog; one more index lookup when the pool comes up
+    /// short. A pool of some of a tenant's handlers skips the other handlers' heads in the same
+    /// index range. The update has no RETURNING: SQLite builds a temporary table for each
+    /// statement that has one, which cost more than the update; the read has what it would return.
     static func claim(_ db: Database, pool: DeliveryPool, limit: Int, now: Int64) throws -> TenantClaims {
         let (condition, handlers) = pool.handlerCondition
         let due = try db.cachedStatement(sql: dueHeadsSQL(handlerCondition: condition))
         var arguments: StatementArguments = [pool.tenant]
         arguments += StatementArguments(handlers)
         arguments += [now, limit]
-        let ids = try Int64.fetchAll(due, arguments: arguments)
-        let claims = try ids.map { try markRunning(db, deliveryID: $0, now: now) }
+        let heads = try Row.fetchAll(due, arguments: arguments)
+        let markRunning = try db.cachedStatement(sql: """
+            UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ? WHERE id = ?
+            """)
+        let claims = try heads.map { head in
+            let deliveryID: Int64 = head[0]
+            try markRunning.execute(arguments: [now, deliveryID])
+            let attemptsBefore: Int = head[4]
+            return Claim(
+                deliveryID: deliveryID, eventID: head[6], eventType: head[7], tenant: head[1], handler: head[2],
+                contactKey: head[3], attempt: attemptsBefore + 1, round: head[5], json: [UInt8](head[8] as Data))
+        }
         guard claims.count < limit else { return TenantClaims(claims: claims, exhausted: false, nextDue: nil) }
         return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, pool: pool))
     }
@@ -68,32 +80,16 @@ enum Claiming {
     }
 
     /// One pool's due heads, read in order from `delivery_due`: at most LIMIT index entries for a
-    /// whole tenant. The index is named because with a handler condition SQLite would rather read
+    /// whole tenant, each with what its claim needs (the attempts before it) and its event. The
+    /// index is named because with a handler condition SQLite would rather read
     /// `delivery_by_lane`, which holds every unfinished delivery of the handler, not only the heads.
     static func dueHeadsSQL(handlerCondition: String) -> String {
         """
-        SELECT id FROM delivery INDEXED BY delivery_due
-        WHERE tenant = ?\(handlerCondition) AND \(StateSQL.waitingHead) AND next_attempt_at <= ?
-        ORDER BY next_attempt_at, id LIMIT ?
+        SELECT d.id, d.tenant, d.handler, d.contact_key, d.attempts, d.round, e.id, e.type, e.json
+        FROM delivery AS d INDEXED BY delivery_due JOIN event AS e ON e.seq = d.event_seq
+        WHERE d.tenant = ?\(handlerCondition) AND \(StateSQL.waitingHead) AND d.next_attempt_at <= ?
+        ORDER BY d.next_attempt_at, d.id LIMIT ?
         """
-    }
-
-    private static func markRunning(_ db: Database, deliveryID: Int64, now: Int64) throws -> Claim {
-        let statement = try db.cachedStatement(sql: """
-            UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ? WHERE id = ?
-            RETURNING event_seq, tenant, handler, contact_key, attempts, round
-            """)
-        guard let delivery = try Row.fetchOne(statement, arguments: [now, deliveryID]) else {
-            fatalError("delivery \(deliveryID) was found in this transaction, so it exists")
-        }
-        let eventStatement = try db.cachedStatement(sql: "SELECT id, type, json FROM event WHERE seq = ?")
-        guard let event = try Row.fetchOne(eventStatement, arguments: [delivery["event_seq"] as Int64]) else {
-            fatalError("delivery \(deliveryID) has no event; the foreign key forbids that")
-        }
-        return Claim(
-            deliveryID: deliveryID, eventID: event["id"], eventType: event["type"],
-            tenant: delivery["tenant"], handler: delivery["handler"], contactKey: delivery["contact_key"],
-            attempt: delivery["attempts"], round: delivery["round"], json: [UInt8](event["json"] as Data))
     }
 }
 

@@ -98,10 +98,11 @@ extension SQLiteStore {
             try update.execute(arguments: [until.storeMilliseconds, claim.deliveryID, claim.round, claim.attempt])
             return db.changesCount == 1
         case .attempted(_, let report, let completion):
+            // No RETURNING: SQLite builds a temporary table for each statement that has one, which
+            // cost more than the update itself; the claim already names the lane.
             let update = try db.cachedStatement(sql: """
                 UPDATE delivery SET state = ?, next_attempt_at = ?, finished_at = ?, claimed_at = NULL
                 WHERE id = ? AND state = 'running' AND round = ? AND attempts = ?
-                RETURNING tenant, handler, contact_key
                 """)
             let (state, nextAttemptAt, finishedAt): (DeliveryState, Int64, Int64?) =
                 switch completion {
@@ -109,20 +110,18 @@ extension SQLiteStore {
                 case .dead: (.dead, now, now)
                 case .retrying(let at): (.retrying, at.storeMilliseconds, nil)
                 }
-            guard let lane = try Row.fetchOne(update, arguments: [
+            try update.execute(arguments: [
                 state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
-            ]) else {
-                return false
-            }
+            ])
+            guard db.changesCount == 1 else { return false }
             try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
-            if state == .done {
+            if state == .done && !report.replies.isEmpty {
                 try ReplySQL.insert(
                     db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, tenant: claim.tenant,
                     replies: report.replies, now: now)
             }
             if state.isFinished {
-                try Lanes.promoteNextHead(
-                    db, tenant: lane["tenant"], handler: lane["handler"], contactKey: lane["contact_key"])
+                try Lanes.promoteNextHead(db, tenant: claim.tenant, handler: claim.handler, contactKey: claim.contactKey)
             }
             return true
         }

@@ -61,11 +61,12 @@ struct SchemaTests {
             "SEARCH delivery USING INTEGER PRIMARY KEY (rowid=?)", "SCALAR SUBQUERY 1",
             "SEARCH delivery USING INDEX delivery_by_lane (tenant=? AND handler=? AND contact_key=?)",
         ]),
-        (Claiming.dueHeadsSQL(handlerCondition: ""), ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+        (Claiming.dueHeadsSQL(handlerCondition: ""), [
+            "SEARCH d USING INDEX delivery_due (tenant=? AND next_attempt_at<?)", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"]),
         (Claiming.dueHeadsSQL(handlerCondition: DeliveryPool(tenant: "t", handlers: .only("h")).handlerCondition.sql),
-         ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+         ["SEARCH d USING INDEX delivery_due (tenant=? AND next_attempt_at<?)", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"]),
         (Claiming.dueHeadsSQL(handlerCondition: DeliveryPool(tenant: "t", handlers: .allBut(["a", "b"])).handlerCondition.sql),
-         ["SEARCH delivery USING INDEX delivery_due (tenant=? AND next_attempt_at<?)"]),
+         ["SEARCH d USING INDEX delivery_due (tenant=? AND next_attempt_at<?)", "SEARCH e USING INTEGER PRIMARY KEY (rowid=?)"]),
     ])
     func hotStatementsUseIndexes(sql: String, plan: [String]) async throws {
         let directory = TemporaryDirectory()
