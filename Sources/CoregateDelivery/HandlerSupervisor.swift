@@ -107,17 +107,7 @@ struct HandlerSupervisor {
     /// Writes what the pipe takes now; true once all is written or the handler stopped reading
     /// (EPIPE: SIGPIPE is ignored, and the handler's exit status tells whether that was fine).
     private func writeInput(_ input: [UInt8], written: inout Int, to fd: Int32) -> Bool {
-        while written < input.count {
-            let count = input.withUnsafeBytes { write(fd, $0.baseAddress! + written, input.count - written) }
-            if count > 0 {
-                written += count
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                return count < 0 && errno != EAGAIN
-            }
-        }
-        return true
+        PipeWrite.write(input, from: &written, to: fd) != .wouldBlock
     }
 
     private func closeInput(_ child: inout ChildProcess) {

@@ -701,19 +701,7 @@ extension StreamPool {
         /// Writes what the pipe takes now; false when some is left for POLLOUT.
         mutating func flush() -> Bool {
             guard standardInput >= 0 else { return true }
-            while unsentStart < unsent.count {
-                let count = unsent.withUnsafeBytes { write(standardInput, $0.baseAddress! + unsentStart, unsent.count - unsentStart) }
-                if count > 0 {
-                    unsentStart += count
-                } else if count < 0 && errno == EINTR {
-                    continue
-                } else if count < 0 && errno == EAGAIN {
-                    return false
-                } else {
-                    // EPIPE: it closed stdin. Its exit or its stdout says what happens to the events.
-                    unsentStart = unsent.count
-                }
-            }
+            if PipeWrite.write(unsent, from: &unsentStart, to: standardInput) == .wouldBlock { return false }
             unsent.removeAll(keepingCapacity: unsent.capacity <= 1 << 20)
             unsentStart = 0
             return true
