@@ -145,16 +145,13 @@ final class Gateway: Sendable {
         }
 
         private func decode(_ body: ByteBuffer) -> Decoded {
-            let verified: VerifiedRequest
-            switch verifier.verifyBody(head, body: Array(buffer: body)) {
-            case .success(let request): verified = request
-            case .failure(let rejection): return .refused(gateway.rejected(rejection, tenant: tenant, logger: logger))
+            let bytes = Array(buffer: body)
+            if case .failure(let rejection) = verifier.verifyBody(head, body: bytes) {
+                return .refused(gateway.rejected(rejection, tenant: tenant, logger: logger))
             }
-            // The decoder reads the verified request's body: no path reaches it with an unchecked one.
             let events: [Event]
             do {
-                events = try WebhookDecoder.decode(
-                    verified.request.body, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
+                events = try WebhookDecoder.decode(bytes, sender: tenant.sender, tenant: tenant.id, receivedAt: Date())
             } catch {
                 logger.notice("not a WhatsApp payload", metadata: ["error": "\(error.message)"])
                 return .refused(.error(.badRequest, error.message))

@@ -31,7 +31,7 @@ public struct Verifier: Sendable {
     }
 
     /// Verifies a request that delivers webhooks (a `POST`): both stages below, in order.
-    public func verify(_ input: VerificationInput) -> Result<VerifiedRequest, Rejection> {
+    public func verify(_ input: VerificationInput) -> Result<Void, Rejection> {
         verifyHead(input).flatMap { verifyBody($0, body: input.body) }
     }
 
@@ -49,12 +49,13 @@ public struct Verifier: Sendable {
         return .success(VerifiedHead(request: input, clientAddress: clientAddress))
     }
 
-    /// What needs the body, once the head passed: the signature.
-    public func verifyBody(_ head: VerifiedHead, body: [UInt8]) -> Result<VerifiedRequest, Rejection> {
+    /// What needs the body, once the head passed: the signature. Taking a ``VerifiedHead`` keeps
+    /// the order: no body is judged whose head was not.
+    public func verifyBody(_ head: VerifiedHead, body: [UInt8]) -> Result<Void, Rejection> {
         var request = head.request
         request.body = body
         if let signature, !signature.passes(request) { return .failure(Rejection(.signature)) }
-        return .success(VerifiedRequest(request: request, clientAddress: head.clientAddress))
+        return .success(())
     }
 
     /// Answers a `GET`: the Cloud API's subscription handshake, after the source and client
