@@ -51,7 +51,8 @@ def cpu_seconds(pid, children=True):
     (handlers, spawned commands)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone between the listing of /proc and the read: a command webhook spawned, say.
         return 0.0
     # After the ")": state is fields[0], so utime is [11], stime [12], cutime [13], cstime [14].
     return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / CLOCK_TICKS
