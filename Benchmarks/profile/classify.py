@@ -129,5 +129,15 @@ def main():
         print(f"| {name} | {100 * n / total:.1f}% | {n * scale:.1f} |")
 
 
+
+def split_recording(data, cpu_us_per_unit):
+    """The report this script prints, for the perf recording `data` (what the profile scripts run)."""
+    import subprocess
+    script = subprocess.run(["perf", "script", "-F", "comm,tid,ip,sym", "-i", str(data)],
+                            capture_output=True, text=True)
+    return subprocess.run([sys.executable, __file__, "--cpu-us-per-request", f"{cpu_us_per_unit:.1f}"],
+                          input=script.stdout, capture_output=True, text=True).stdout
+
+
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 import benchlib as b  # noqa: E402
+sys.path.insert(0, str(HERE))
+import classify  # noqa: E402
 
 
 def profile(work, out, connections, seconds, warmup, fsync, frequency):
@@ -42,11 +44,7 @@ def profile(work, out, connections, seconds, warmup, fsync, frequency):
     print(f"## {connections} connection(s): {result['requests_per_s']:.0f} req/s, p99 "
           f"{result['p99_us'] / 1000:.2f} ms, errors {result['errors']}, server CPU {per_request:.0f} µs/request, "
           f"load average {Path('/proc/loadavg').read_text().split()[0]}\n", flush=True)
-    script = subprocess.run(["perf", "script", "-F", "comm,tid,ip,sym", "-i", str(data)],
-                            capture_output=True, text=True)
-    split = subprocess.run([sys.executable, str(HERE / "classify.py"), "--cpu-us-per-request", f"{per_request:.1f}"],
-                           input=script.stdout, capture_output=True, text=True)
-    print(split.stdout, flush=True)
+    print(classify.split_recording(data, per_request), flush=True)
 
 
 def main():

@@ -24,6 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 import benchlib as b  # noqa: E402
+sys.path.insert(0, str(HERE))
+import classify  # noqa: E402
 import stream as s  # noqa: E402
 
 
@@ -79,11 +81,7 @@ def profile(work, out, events, frequency, ingest_only, record):
           f"worker {1e6 * worker_cpu / events:.1f} µs, poster {1e6 * poster / events:.1f} µs; "
           f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}\n", flush=True)
     if record:
-        script = subprocess.run(["perf", "script", "-F", "comm,tid,ip,sym", "-i", str(data)],
-                                capture_output=True, text=True)
-        split = subprocess.run([sys.executable, str(HERE / "classify.py"), "--cpu-us-per-request", f"{per_event:.1f}"],
-                               input=script.stdout, capture_output=True, text=True)
-        print(split.stdout, flush=True)
+        print(classify.split_recording(data, per_event), flush=True)
 
 
 def main():
