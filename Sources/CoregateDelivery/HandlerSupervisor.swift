@@ -69,8 +69,8 @@ struct HandlerSupervisor {
                 closeInput(&child)
                 fds[0].fd = -1
             }
-            if fds[1].revents != 0 && !drain(fds[1].fd, through: buffer, into: { output.append($0) }) { fds[1].fd = -1 }
-            if fds[2].revents != 0 && !drain(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) { fds[2].fd = -1 }
+            if fds[1].revents != 0 && !drainPipe(fds[1].fd, through: buffer, into: { output.append($0) }) { fds[1].fd = -1 }
+            if fds[2].revents != 0 && !drainPipe(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) { fds[2].fd = -1 }
             if fds[4].revents != 0 {
                 // The caller was cancelled (the service is stopping): stop the handler as a timeout does.
                 fds[4].fd = -1
@@ -88,8 +88,8 @@ struct HandlerSupervisor {
         // What the handler left running in its group goes with it: a handler's work ends when it exits.
         child.signalGroup(SIGKILL)
         // What it wrote before exiting is in the pipes; a grandchild that holds them is not waited for.
-        if fds[1].fd >= 0 { _ = drain(fds[1].fd, through: buffer, into: { output.append($0) }) }
-        if fds[2].fd >= 0 { _ = drain(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) }
+        if fds[1].fd >= 0 { _ = drainPipe(fds[1].fd, through: buffer, into: { output.append($0) }) }
+        if fds[2].fd >= 0 { _ = drainPipe(fds[2].fd, through: buffer, into: { errorLines.consume($0) }) }
         errorLines.finish()
         let termination = child.reap()
         return Supervision(
@@ -113,22 +113,6 @@ struct HandlerSupervisor {
     private func closeInput(_ child: inout ChildProcess) {
         close(child.standardInput)
         child.standardInput = -1
-    }
-
-    /// Reads until the pipe is empty, through `buffer`; false at end of file.
-    private func drain(
-        _ fd: Int32, through buffer: UnsafeMutableRawBufferPointer, into consume: (UnsafeRawBufferPointer) -> Void
-    ) -> Bool {
-        while true {
-            let count = read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 {
-                consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                return count < 0 && errno == EAGAIN
-            }
-        }
     }
 
     private static func milliseconds(_ duration: Duration) -> Int32 {

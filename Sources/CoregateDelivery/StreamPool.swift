@@ -861,15 +861,6 @@ private final class LineReader {
     /// Reads until the pipe is empty; false at end of file.
     @discardableResult
     func drain(_ fd: Int32, into consume: (UnsafeRawBufferPointer) -> Void) -> Bool {
-        while true {
-            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if count > 0 {
-                consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                return count < 0 && errno == EAGAIN
-            }
-        }
+        drainPipe(fd, through: buffer, into: consume)
     }
 }

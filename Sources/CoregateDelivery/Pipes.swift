@@ -27,3 +27,20 @@ enum PipeWrite {
         return .done
     }
 }
+
+/// Reads the non-blocking pipe `fd` through `buffer` until it is empty, handing each chunk to
+/// `consume`; false at end of file (or when the read fails).
+func drainPipe(
+    _ fd: Int32, through buffer: UnsafeMutableRawBufferPointer, into consume: (UnsafeRawBufferPointer) -> Void
+) -> Bool {
+    while true {
+        let count = read(fd, buffer.baseAddress, buffer.count)
+        if count > 0 {
+            consume(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        } else if count < 0 && errno == EINTR {
+            continue
+        } else {
+            return count < 0 && errno == EAGAIN
+        }
+    }
+}
