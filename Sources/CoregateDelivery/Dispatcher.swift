@@ -173,6 +173,8 @@ public final class Dispatcher: Sendable {
         var followUp: SlotScheduler.FollowUp
         /// The pool whose slot it held.
         var poolKey: String
+        /// It went to a stream handler.
+        var streamed = false
     }
 
     public init(
@@ -573,15 +575,21 @@ extension Dispatcher {
 
     /// `streamed`: the run went to a stream handler, whose answers `done` are logged at debug only.
     private func judge(_ claim: Claim, _ report: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool) -> FinishedRun {
-        attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
-        log(report, completion, claim: claim, quietSuccess: streamed)
         let followUp: SlotScheduler.FollowUp =
             switch completion {
             case .done, .dead: .laneMoved
             case .retrying(let at): .retry(at: at)
             }
-        return FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp, poolKey: poolKey)
+        return FinishedRun(
+            settlement: .attempted(claim, report, completion), followUp: followUp, poolKey: poolKey, streamed: streamed)
+    }
+
+    /// The attempt's metric and log line; after the next run has started, which need not wait for them.
+    private func observe(_ run: FinishedRun) {
+        guard case .attempted(let claim, let report, let completion) = run.settlement else { return }
+        attemptObserver(claim.tenant, claim.handler, report)
+        log(report, completion, claim: claim, quietSuccess: run.streamed)
     }
 
     /// Frees the runs' slots and queues them to be recorded, then pumps once for all of them. A
@@ -605,6 +613,7 @@ extension Dispatcher {
         }
         var keepOne = onHandlerThread
         launch(starts, keepOne: &keepOne)
+        runs.forEach(observe)
         // Whoever is pumping now may have looked already: then the dispatcher's thread must.
         if !pump(onHandlerThread: onHandlerThread, keepOne: keepOne) || stopping { doorbell.ring() }
     }
