@@ -24,9 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 import benchlib as b  # noqa: E402
+import stream as s  # noqa: E402  (Benchmarks/stream.py: this folder is not on the path yet)
 sys.path.insert(0, str(HERE))
 import classify  # noqa: E402
-import stream as s  # noqa: E402
 
 
 def profile(work, out, events, frequency, ingest_only, record):

@@ -4,7 +4,7 @@ import Synchronization
 /// Each tenant's backlog (pending + running + retrying deliveries), readable without touching the
 /// database, so the HTTP path can check the backlog bound on every request for the price of a lock.
 ///
-/// They are read from `delivery_count` (kept exact by triggers) at start, then kept by deltas: the
+/// They are read from `delivery_count` (kept exact by every write, see ``DeliveryCountChanges``) at start, then kept by deltas: the
 /// store adds what each commit of this process queued and subtracts what it finished, so no write
 /// pays for a recount. A write by another process (the CLI's `replay`) shows up at the next
 /// ``Store/refreshBacklogCounts()``, which the service calls every few seconds; the bound is a

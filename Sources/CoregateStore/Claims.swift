@@ -38,7 +38,9 @@ enum Claiming {
     /// short. A pool of some of a tenant's handlers skips the other handlers' heads in the same
     /// index range. The update has no RETURNING: SQLite builds a temporary table for each
     /// statement that has one, which cost more than the update; the read has what it would return.
-    static func claim(_ db: Database, pool: DeliveryPool, limit: Int, now: Int64) throws -> TenantClaims {
+    static func claim(
+        _ db: Database, pool: DeliveryPool, limit: Int, now: Int64, counts: inout DeliveryCountChanges
+    ) throws -> TenantClaims {
         let (condition, handlers) = pool.handlerCondition
         let due = try db.cachedStatement(sql: dueHeadsSQL(handlerCondition: condition))
         var arguments: StatementArguments = [pool.tenant]
@@ -51,6 +53,7 @@ enum Claiming {
         let claims = try heads.map { head in
             let deliveryID: Int64 = head[0]
             try markRunning.execute(arguments: [now, deliveryID])
+            counts.move(tenant: head[1], from: DeliveryState(rawValue: head[9]), to: .running)
             let attemptsBefore: Int = head[4]
             return Claim(
                 deliveryID: deliveryID, eventID: head[6], eventType: head[7], tenant: head[1], handler: head[2],
@@ -85,7 +88,7 @@ enum Claiming {
     /// `delivery_by_lane`, which holds every unfinished delivery of the handler, not only the heads.
     static func dueHeadsSQL(handlerCondition: String) -> String {
         """
-        SELECT d.id, d.tenant, d.handler, d.contact_key, d.attempts, d.round, e.id, e.type, e.json
+        SELECT d.id, d.tenant, d.handler, d.contact_key, d.attempts, d.round, e.id, e.type, e.json, d.state
         FROM delivery AS d INDEXED BY delivery_due JOIN event AS e ON e.seq = d.event_seq
         WHERE d.tenant = ?\(handlerCondition) AND \(StateSQL.waitingHead) AND d.next_attempt_at <= ?
         ORDER BY d.next_attempt_at, d.id LIMIT ?

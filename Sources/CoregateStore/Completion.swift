@@ -67,25 +67,24 @@ extension SQLiteStore {
     ) throws -> SettleResult {
         let now = now.storeMilliseconds
         var result = SettleResult()
-        var finished: [String: Int] = [:]
+        var counts = DeliveryCountChanges()
         for settlement in settlements {
-            if try record(settlement, db, now: now) {
-                if case .attempted(let claim, _, let completion) = settlement, completion.isFinished {
-                    finished[claim.tenant, default: 0] += 1
-                }
-            } else {
+            if try !record(settlement, db, now: now, counts: &counts) {
                 result.notRunning.append(settlement.claim)
             }
         }
         for (pool, limit) in claims where limit > 0 {
-            result.claims[pool] = try Claiming.claim(db, pool: pool, limit: limit, now: now)
+            result.claims[pool] = try Claiming.claim(db, pool: pool, limit: limit, now: now, counts: &counts)
         }
-        backlogCounts.add(finished.mapValues { -$0 })
+        try counts.write(to: db)
+        backlogCounts.add(counts.backlog)
         return result
     }
 
     /// False when the delivery is no longer running in this attempt.
-    private static func record(_ settlement: Settlement, _ db: Database, now: Int64) throws -> Bool {
+    private static func record(
+        _ settlement: Settlement, _ db: Database, now: Int64, counts: inout DeliveryCountChanges
+    ) throws -> Bool {
         let claim = settlement.claim
         switch settlement {
         case .deferred(_, let until):
@@ -96,7 +95,9 @@ extension SQLiteStore {
                 WHERE id = ? AND state = 'running' AND round = ? AND attempts = ?
                 """)
             try update.execute(arguments: [until.storeMilliseconds, claim.deliveryID, claim.round, claim.attempt])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            counts.move(tenant: claim.tenant, from: .running, to: claim.attempt > 1 ? .retrying : .pending)
+            return true
         case .attempted(_, let report, let completion):
             // No RETURNING: SQLite builds a temporary table for each statement that has one, which
             // cost more than the update itself; the claim already names the lane.
@@ -114,6 +115,7 @@ extension SQLiteStore {
                 state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
             ])
             guard db.changesCount == 1 else { return false }
+            counts.move(tenant: claim.tenant, from: .running, to: state)
             try Completion.recordAttempt(db, deliveryID: claim.deliveryID, round: claim.round, number: claim.attempt, report: report)
             if state == .done && !report.replies.isEmpty {
                 try ReplySQL.insert(

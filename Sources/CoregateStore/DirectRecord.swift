@@ -57,6 +57,9 @@ extension SQLiteStore {
                 RETURNING id
                 """), arguments: [seq, event.tenant, success.handler, event.contactKey, now, now])
         else { return }
+        var counts = DeliveryCountChanges()
+        counts.move(tenant: event.tenant, from: nil, to: .done)
+        try counts.write(to: db)
         try Completion.recordAttempt(db, deliveryID: deliveryID, round: 1, number: 1, report: success.report)
         try ReplySQL.insert(
             db, deliveryID: deliveryID, round: 1, number: 1, tenant: event.tenant, replies: success.report.replies, now: now)

@@ -19,7 +19,7 @@ enum EventInsertion {
             INSERT INTO delivery (event_seq, tenant, handler, contact_key, state, is_head, next_attempt_at)
             VALUES (?, ?, ?, ?, 'pending', ?, ?)
             """)
-        var queued: [String: Int] = [:]
+        var counts = DeliveryCountChanges()
         let results = try requests.map { events in
             var result = EnqueueResult(stored: 0, duplicates: 0)
             for event in events {
@@ -39,11 +39,12 @@ enum EventInsertion {
                     try insertDelivery.execute(arguments: [
                         seq, event.tenant, handler, event.contactKey, isHead, now,
                     ])
-                    queued[event.tenant, default: 0] += 1
+                    counts.move(tenant: event.tenant, from: nil, to: .pending)
                 }
             }
             return result
         }
-        return (results, queued)
+        try counts.write(to: db)
+        return (results, counts.backlog)
     }
 }

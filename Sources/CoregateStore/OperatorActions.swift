@@ -100,7 +100,7 @@ extension SQLiteStore {
     /// gets at most one head.
     private static func startNewRound(_ db: Database, deliveryIDs: [Int64], now: Date) throws -> Int {
         let lane = try db.cachedStatement(sql: """
-            SELECT tenant, handler, contact_key FROM delivery WHERE id = ? AND state IN ('done', 'dead')
+            SELECT tenant, handler, contact_key, state FROM delivery WHERE id = ? AND state IN ('done', 'dead')
             """)
         let requeue = try db.cachedStatement(sql: """
             UPDATE delivery SET state = 'pending', round = round + 1, attempts = 0, is_head = ?,
@@ -108,13 +108,16 @@ extension SQLiteStore {
             WHERE id = ?
             """)
         var requeued = 0
+        var counts = DeliveryCountChanges()
         for id in deliveryIDs {
             guard let row = try Row.fetchOne(lane, arguments: [id]) else { continue }
             let isHead = try Lanes.isFree(
                 db, tenant: row["tenant"], handler: row["handler"], contactKey: row["contact_key"])
             try requeue.execute(arguments: [isHead, now.storeMilliseconds, id])
+            counts.move(tenant: row["tenant"], from: DeliveryState(rawValue: row["state"]), to: .pending)
             requeued += 1
         }
+        try counts.write(to: db)
         return requeued
     }
 }

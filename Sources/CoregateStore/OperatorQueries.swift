@@ -123,7 +123,7 @@ extension SQLiteStore {
         }
     }
 
-    /// From the counts the triggers keep, whatever the backlog.
+    /// From `delivery_count` (``DeliveryCountChanges``), whatever the backlog.
     public func deliveryCounts() async throws -> [DeliveryState: Int] {
         try await pool.read { db in
             var counts: [DeliveryState: Int] = [:]

@@ -12,6 +12,13 @@ extension SQLiteStore {
     public func recoverInterruptedDeliveries(now: Date) async throws -> Int {
         let now = now.storeMilliseconds
         return try await write { db in
+            var counts = DeliveryCountChanges()
+            for row in try Row.fetchAll(db, sql: """
+                SELECT tenant, COUNT(*) FROM delivery WHERE state = 'running' GROUP BY tenant
+                """) {
+                counts.move(tenant: row[0], from: .running, to: .retrying, count: row[1])
+            }
+            try counts.write(to: db)
             try db.execute(sql: """
                 INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                      exit_status, signal, stdout, stderr_lines)

@@ -117,7 +117,9 @@ public final class SQLiteStore: Store {
     /// Opens the pool and migrates, retrying while another process opens the same new file:
     /// turning WAL on takes a moment's exclusive lock that SQLite refuses at once, without the
     /// busy timeout, and the migrator reads which migrations ran before its own transaction, so
-    /// the slower of two processes can run `v1` again and fail on its `CREATE TABLE`.
+    /// the slower of two processes can run a migration again: it fails on `v1`'s `CREATE TABLE`,
+    /// or, for one that rebuilds tables under new names (`v3`), only when it records itself in
+    /// `grdb_migrations` (a constraint error); either way its transaction rolls back.
     private static func openMigrated(
         path: String, configuration: Configuration, deadline: ContinuousClock.Instant
     ) throws -> DatabasePool {
@@ -132,7 +134,7 @@ public final class SQLiteStore: Store {
                 return pool
             } catch let error as DatabaseError
                 where ContinuousClock.now < deadline
-                && [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ERROR].contains(error.resultCode)
+                && [.SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_ERROR, .SQLITE_CONSTRAINT].contains(error.resultCode)
             {
                 Thread.sleep(forTimeInterval: 0.01)
             }
