@@ -122,8 +122,10 @@ public final class Dispatcher: Sendable {
         }
 
         /// Serves the slots the scheduler granted from claims in hand. Stopping, it starts
-        /// nothing: granted slots go back, and claims in hand go back to the store.
+        /// nothing: granted slots go back, and claims in hand go back to the store, as do those
+        /// held too long.
         mutating func serveGranted() -> (starts: [(key: String, claim: Claim)], granted: [CheckedContinuation<Bool, Never>]) {
+            for claim in claimAhead.expired(now: .now) { record(.deferred(claim, until: Date())) }
             let slots = scheduler.takeClaims()
             guard stopping else { return (claimAhead.serve(slots).map { ($0.pool, $0.item) }, []) }
             let (inHand, waiting) = claimAhead.drain()
@@ -440,7 +442,7 @@ extension Dispatcher {
             var starts: [(key: String, claim: Claim)] = []
             for (key, request) in round.requests {
                 let claimed = poolOf[key].flatMap { result.claims[$0] }
-                let served = state.claimAhead.claimed(pool: key, request: request, items: claimed?.claims ?? [])
+                let served = state.claimAhead.claimed(pool: key, request: request, items: claimed?.claims ?? [], now: .now)
                 starts += served.map { (key, $0) }
                 if request.slots > 0 {
                     granted += state.granted(state.scheduler.claimed(
@@ -455,10 +457,11 @@ extension Dispatcher {
     /// Sleeps until rung, until the next retry is due, or until it is time to resynchronize.
     private func sleepUntilWork(lastSync: ContinuousClock.Instant) {
         let untilSync = Self.resynchronizeEvery - (ContinuousClock.now - lastSync)
-        let (nextDue, storeRetryAt, unsettledSince) = state.withLock {
-            ($0.scheduler.nextDue, $0.storeRetryAt, $0.unsettled.isEmpty ? nil : $0.unsettledSince)
+        let (nextDue, storeRetryAt, unsettledSince, expiry) = state.withLock {
+            ($0.scheduler.nextDue, $0.storeRetryAt, $0.unsettled.isEmpty ? nil : $0.unsettledSince, $0.claimAhead.nextExpiry)
         }
         var timeout = untilSync
+        if let expiry { timeout = min(timeout, expiry - .now) }
         if let nextDue { timeout = min(timeout, .milliseconds(max(0, Int64(nextDue.timeIntervalSinceNow * 1000) + 1))) }
         if let unsettledSince { timeout = min(timeout, max(storeRetryAt, unsettledSince + Self.settleDelay) - .now) }
         timeout = max(.zero, timeout)

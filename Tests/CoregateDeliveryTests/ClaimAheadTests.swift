@@ -5,6 +5,8 @@ import Testing
 /// slots, a round claims, runs finish, a stop or reload takes everything back.
 @Suite("Claims ahead")
 struct ClaimAheadTests {
+    let start = ContinuousClock.now
+
     @Test("a slot with no claim in hand waits for a round, which claims for it and for the hand")
     func firstSlotClaimsAhead() {
         var ahead = ClaimAhead<Int>(limit: 256)
@@ -14,7 +16,7 @@ struct ClaimAheadTests {
         let requests = ahead.takeRequests()
         #expect(requests == ["acme": .init(slots: 1, ahead: 16)])
         #expect(!ahead.needsClaims, "the round has taken the slot")
-        let served = ahead.claimed(pool: "acme", request: requests["acme"]!, items: Array(1...17))
+        let served = ahead.claimed(pool: "acme", request: requests["acme"]!, items: Array(1...17), now: start)
         #expect(served == [1], "the oldest claim serves the slot that waited")
         #expect(ahead.ready["acme"] == Array(2...17))
     }
@@ -39,7 +41,7 @@ struct ClaimAheadTests {
         #expect(ahead.waiting == ["acme": 2])
         let request = ahead.takeRequests()["acme"]!
         #expect(request == .init(slots: 2, ahead: 16))
-        #expect(ahead.claimed(pool: "acme", request: request, items: [3]) == [3], "one slot is left without a claim")
+        #expect(ahead.claimed(pool: "acme", request: request, items: [3], now: start) == [3], "one slot is left without a claim")
         #expect(ahead.ready["acme"] == nil)
     }
 
@@ -50,7 +52,7 @@ struct ClaimAheadTests {
         #expect(ahead.serve(["acme/stream": 64]).isEmpty)
         let request = ahead.takeRequests()["acme/stream"]!
         #expect(request == .init(slots: 64, ahead: 0))
-        #expect(ahead.claimed(pool: "acme/stream", request: request, items: Array(1...64)).count == 64)
+        #expect(ahead.claimed(pool: "acme/stream", request: request, items: Array(1...64), now: start).count == 64)
         #expect(ahead.readyCount == 0)
     }
 
@@ -78,13 +80,28 @@ struct ClaimAheadTests {
         #expect(ahead.readyCount == 0 && ahead.ready.isEmpty && !ahead.needsClaims)
     }
 
+    @Test("claims held two seconds go back, oldest first, and the hand says when the next one will")
+    func expiry() {
+        var ahead = handWith([1, 2])
+        let later = start + .seconds(1)
+        _ = ahead.serve(["acme": 1])
+        let request = ahead.takeRequests()["acme"]!
+        _ = ahead.claimed(pool: "acme", request: request, items: [3, 4], now: later)
+        #expect(ahead.nextExpiry == start + .seconds(2))
+        #expect(ahead.expired(now: start + .milliseconds(1999)).isEmpty)
+        #expect(ahead.expired(now: start + .seconds(2)) == [2], "1 was served; 3 and 4 are a second younger")
+        #expect(ahead.nextExpiry == later + .seconds(2))
+        #expect(ahead.expired(now: later + .seconds(5)) == [3, 4])
+        #expect(ahead.readyCount == 0 && ahead.nextExpiry == nil)
+    }
+
     /// A hand of `items` for pool "acme" (depth 16), as a first round leaves it.
     private func handWith(_ items: [Int]) -> ClaimAhead<Int> {
         var ahead = ClaimAhead<Int>(limit: 256)
         ahead.configure(depths: ["acme": 16])
         _ = ahead.serve(["acme": 1])
         let request = ahead.takeRequests()["acme"]!
-        _ = ahead.claimed(pool: "acme", request: request, items: [0] + items)
+        _ = ahead.claimed(pool: "acme", request: request, items: [0] + items, now: start)
         return ahead
     }
 }
