@@ -82,10 +82,20 @@ def samples(stream):
         yield comm[0], comm[1], frames
 
 
+THREADS = {
+    "coregate-exec": "handler threads (spawn, supervise, pump)",
+    "coregate-queue": "dispatcher thread (rounds)",
+    "coregate-stream": "stream workers' thread",
+    "coregate-commit": "commit thread (group commit)",
+}
+
+
 def thread_kind(name, tid, commit_threads):
-    # A thread inherits its creator's name on Linux, so the commit thread is told by its frames.
+    # Recordings of builds before the threads named themselves: the commit thread is told by its frames.
     if tid in commit_threads:
         return "commit thread (group commit)"
+    if name in THREADS:
+        return THREADS[name]
     if name.startswith("NIO-"):
         return "event loops"
     if "overcommit" in name:

@@ -301,10 +301,11 @@ extension Dispatcher {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread {
+                    // Named from within: a name given before start() does not reach the kernel.
+                    Thread.current.name = "coregate-queue"
                     self.loop()
                     continuation.resume()
                 }
-                thread.name = "coregate-queue"
                 thread.start()
             }
         } onCancel: {

@@ -26,8 +26,12 @@ final class HandlerThreads: @unchecked Sendable {
         if wakingAnotherThread && !startOne { condition.signal() }
         condition.unlock()
         if startOne {
-            let thread = Thread { self.serve() }
-            thread.name = "coregate-handler"
+            let thread = Thread {
+                // Named from within: a name given before start() does not reach the kernel, which
+                // takes 15 bytes at most.
+                Thread.current.name = "coregate-exec"
+                self.serve()
+            }
             thread.stackSize = 512 << 10
             thread.start()
         }

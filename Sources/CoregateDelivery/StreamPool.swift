@@ -55,8 +55,11 @@ final class StreamPool: Sendable {
         self.state = Mutex(State(workers: (0..<handler.workers).map { index in
             Worker(index: index, restartAt: now, errors: StandardErrorLogger(logger: logger, maxLineBytes: settings.standardErrorLineLimit))
         }))
-        let thread = Thread { self.loop() }
-        thread.name = "coregate-stream"
+        let thread = Thread {
+            // Named from within: a name given before start() does not reach the kernel (ps, perf).
+            Thread.current.name = "coregate-stream"
+            self.loop()
+        }
         thread.start()
     }
 
