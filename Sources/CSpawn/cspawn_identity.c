@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -86,13 +87,41 @@ failed:
     return 127;
 }
 
+// The child runs on a stack of its own while the parent's thread is suspended until it execs, so
+// each thread can keep one for all its spawns: unmapping it after each would cost a TLB shootdown
+// across the cores the service's other threads run on. It is unmapped when the thread exits.
+static const size_t stack_size = 64 << 10;
+static pthread_key_t stack_key;
+static pthread_once_t stack_key_once = PTHREAD_ONCE_INIT;
+
+static void unmap_stack(void *stack) {
+    munmap(stack, stack_size);
+}
+
+static void make_stack_key(void) {
+    pthread_key_create(&stack_key, unmap_stack);
+}
+
+static void *thread_child_stack(void) {
+    pthread_once(&stack_key_once, make_stack_key);
+    void *stack = pthread_getspecific(stack_key);
+    if (stack != NULL) return stack;
+    stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return NULL;
+    int error = pthread_setspecific(stack_key, stack);
+    if (error != 0) {
+        munmap(stack, stack_size);
+        errno = error;
+        return NULL;
+    }
+    return stack;
+}
+
 int coregate_launch_as(const char *path, char *const argv[], char *const envp[], const char *cwd,
                        const coregate_identity *identity, int stdin_fd, int stdout_fd, int stderr_fd,
                        pid_t *pid) {
-    // The child runs on a stack of its own; the parent's thread is suspended until it execs.
-    const size_t stack_size = 64 << 10;
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) return errno;
+    void *stack = thread_child_stack();
+    if (stack == NULL) return errno;
 
     struct launch launch = {
         .path = path, .argv = argv, .envp = envp, .cwd = cwd, .change_ids = identity->change_ids,
@@ -107,7 +136,6 @@ int coregate_launch_as(const char *path, char *const argv[], char *const envp[],
     int child = clone(child_main, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
     int error = child < 0 ? errno : launch.error;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &previous, NULL, _NSIG / 8);
-    munmap(stack, stack_size);
 
     if (child < 0) return error;
     if (error != 0) {
