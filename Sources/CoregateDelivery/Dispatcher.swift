@@ -8,12 +8,15 @@ import Synchronization
 /// (events stored, runs finished, claims made, time passed) and carries out what it decides
 /// (claim deliveries, start handlers, wake direct requests).
 ///
-/// Every queue write after ingest is a *round*, at most one store transaction,
+/// A slot the scheduler grants to an exec pool is served at once from deliveries claimed ahead
+/// (``ClaimAhead``), so the handler that ends starts the next one itself, with no store write
+/// between them. Every queue write after ingest is a *round*, one store transaction,
 /// ``Store/settle(_:claims:now:)``, which records every run that finished since the last round
-/// and claims deliveries for every slot the scheduler reserved. Rounds run one at a time on
-/// whichever thread pumps (``pump(onHandlerThread:)``): usually the handler thread whose run just
-/// ended, otherwise the dispatcher's own thread, which sleeps until it is rung or a retry falls
-/// due. Nothing due and nothing finished means no transaction at all.
+/// and claims deliveries for the slots that found none in hand and for the pools whose hand runs
+/// low. Rounds run one at a time (``pump(onHandlerThread:keepOne:)``), on a handler thread that has no
+/// next run to start, otherwise on the dispatcher's own thread, which sleeps until it is rung, a
+/// retry falls due, or finished runs have waited ``settleDelay`` to be recorded. Nothing to claim
+/// and nothing finished means no transaction at all.
 ///
 /// Direct-mode requests take their slots from the same scheduler (``acquireDirect(tenant:handler:timeout:)``).
 ///
@@ -33,13 +36,21 @@ public final class Dispatcher: Sendable {
     /// A round committed reply actions for the sender loop to send.
     let repliesStored: @Sendable () -> Void
     private let doorbell = Doorbell()
-    /// Whether a thread is running rounds (``pump(onHandlerThread:)``).
+    /// Whether a thread is running rounds (``pump(onHandlerThread:keepOne:)``).
     private let pumping = Atomic<Bool>(false)
     private let state: Mutex<State>
     /// Another process (the CLI's `replay`) may queue work; the store is asked this often.
     static let resynchronizeEvery = Duration.seconds(5)
     /// A handler the gateway could not start for lack of resources is tried again after this.
     static let shortagePause: TimeInterval = 1
+    /// How long a finished run waits to be recorded with others, when no claim calls for a round
+    /// sooner: the store says `running` that much longer, and a crash in that time runs it again.
+    static let settleDelay = Duration.milliseconds(10)
+    /// Finished runs that call for a round by their number alone.
+    static let settleBatch = 128
+    /// Deliveries claimed ahead per exec pool, and in all (they hold their events' JSON).
+    static let claimAheadDepth = 16
+    static let claimAheadLimit = 256
 
     private struct State {
         var scheduler: SlotScheduler
@@ -48,7 +59,10 @@ public final class Dispatcher: Sendable {
         var pools: [String: DeliveryPool] = [:]
         var poolKeys: [String: [String]] = [:]
         var stateDir: String
-        var finished: [FinishedRun] = []
+        var claimAhead = ClaimAhead<Claim>(limit: Dispatcher.claimAheadLimit)
+        /// Finished runs not yet recorded, and since when the oldest waits.
+        var unsettled: [Settlement] = []
+        var unsettledSince: ContinuousClock.Instant?
         var inFlight = 0
         /// The running handlers, to stop them when the loop is cancelled.
         var cancellations: [Int64: HandlerCancellation] = [:]
@@ -77,12 +91,17 @@ public final class Dispatcher: Sendable {
             stateDir = configuration.global.stateDir
             var limits: [String: Int] = [:]
             var streamKeys: Set<String> = []
+            var depths: [String: Int] = [:]
             pools = [:]
             poolKeys = [:]
+            // Claims in hand were made for the old handlers and modes.
+            for claim in claimAhead.drain().items { record(.deferred(claim, until: Date())) }
             for tenant in tenants.values {
                 let streamHandlers = tenant.handlers.filter { $0.mode == .stream }
                 // The exec pool also takes deliveries of handlers no longer configured, to record that.
                 limits[tenant.id] = tenant.delivery.concurrency
+                // A stream pool's claims come in batches as it is: it needs none ahead.
+                if tenant.delivery.mode == .queue { depths[tenant.id] = Dispatcher.claimAheadDepth }
                 pools[tenant.id] = DeliveryPool(tenant: tenant.id, handlers: .allBut(streamHandlers.map(\.name)))
                 poolKeys[tenant.id] = [tenant.id]
                 for handler in streamHandlers {
@@ -93,7 +112,32 @@ public final class Dispatcher: Sendable {
                     poolKeys[tenant.id, default: []].append(key)
                 }
             }
+            claimAhead.configure(depths: depths)
             return scheduler.configure(total: configuration.global.concurrency, concurrency: limits, outsideTotal: streamKeys)
+        }
+
+        mutating func record(_ settlement: Settlement) {
+            if unsettled.isEmpty { unsettledSince = .now }
+            unsettled.append(settlement)
+        }
+
+        /// Serves the slots the scheduler granted from claims in hand. Stopping, it starts
+        /// nothing: granted slots go back, and claims in hand go back to the store, as do those
+        /// held too long.
+        mutating func serveGranted() -> (starts: [(key: String, claim: Claim)], granted: [CheckedContinuation<Bool, Never>]) {
+            for claim in claimAhead.expired(now: .now) { record(.deferred(claim, until: Date())) }
+            let slots = scheduler.takeClaims()
+            guard stopping else { return (claimAhead.serve(slots).map { ($0.pool, $0.item) }, []) }
+            let (inHand, waiting) = claimAhead.drain()
+            for claim in inHand { record(.deferred(claim, until: Date())) }
+            return ([], giveBack(slots.merging(waiting, uniquingKeysWith: +), until: nil))
+        }
+
+        /// Whether a round should write now: claims to make, or finished runs that have waited.
+        func needsRound(now: ContinuousClock.Instant) -> Bool {
+            if claimAhead.needsClaims { return true }
+            guard let since = unsettledSince, !unsettled.isEmpty else { return false }
+            return stopping || unsettled.count >= Dispatcher.settleBatch || now - since >= Dispatcher.settleDelay
         }
 
         /// A stream handler's key; a tenant id has no `/`, so it never names an exec pool.
@@ -131,6 +175,8 @@ public final class Dispatcher: Sendable {
         var followUp: SlotScheduler.FollowUp
         /// The pool whose slot it held.
         var poolKey: String
+        /// It went to a stream handler.
+        var streamed = false
     }
 
     public init(
@@ -281,8 +327,8 @@ extension Dispatcher {
         var lastSync = ContinuousClock.now
         resynchronize()
         while true {
-            pump(onHandlerThread: false)
-            if state.withLock({ $0.stopping && $0.finished.isEmpty && $0.inFlight == 0 }) { return }
+            pump(onHandlerThread: false, keepOne: false)
+            if state.withLock({ $0.stopping && $0.unsettled.isEmpty && $0.inFlight == 0 }) { return }
             sleepUntilWork(lastSync: lastSync)
             if ContinuousClock.now - lastSync >= Self.resynchronizeEvery {
                 resynchronize()
@@ -291,77 +337,96 @@ extension Dispatcher {
         }
     }
 
-    /// Runs rounds (record what finished, claim for free slots, start handlers) until one finds
-    /// nothing to do. Any thread may pump, one at a time: a handler's thread pumps as soon as its
-    /// run ends, so a delivery's end, the transaction, and the next spawn happen on one thread
-    /// without waking another. False when another thread was pumping already.
+    /// Serves granted slots from claims in hand and runs rounds until nothing calls for one. Any
+    /// thread may pump, one at a time. False when another thread was pumping already.
     ///
-    /// `onHandlerThread`: the caller is a handler thread about to be free, which then runs the
-    /// first started handler itself.
+    /// `onHandlerThread`: the caller is a handler thread about to be free; `keepOne`: it has no
+    /// next run yet, and runs the first handler started here itself. A handler thread that has
+    /// one leaves rounds to the dispatcher's thread, so that its next handler does not wait for
+    /// the store.
     @discardableResult
-    private func pump(onHandlerThread: Bool) -> Bool {
+    private func pump(onHandlerThread: Bool, keepOne: Bool) -> Bool {
         guard pumping.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { pumping.store(false, ordering: .releasing) }
-        var keepOne = onHandlerThread
+        var keepOne = keepOne
         while true {
-            let (finished, claims) = state.withLock { state in
-                guard ContinuousClock.now >= state.storeRetryAt else { return ([FinishedRun](), [String: Int]()) }
-                let finished = state.finished
-                state.finished = []
-                var granted: [CheckedContinuation<Bool, Never>] = []
-                for run in finished {
-                    granted += state.granted(state.scheduler.finished(tenant: run.poolKey, followUp: run.followUp))
-                }
-                var claims = state.scheduler.takeClaims()
-                if state.stopping {
-                    granted += state.giveBack(claims, until: nil)
-                    claims = [:]
-                }
+            let (starts, round) = state.withLock { state -> ([(key: String, claim: Claim)], Round?) in
+                let (starts, granted) = state.serveGranted()
                 resume(granted)
-                return (finished, claims)
+                let now = ContinuousClock.now
+                guard now >= state.storeRetryAt, state.needsRound(now: now) else { return (starts, nil) }
+                let runsOneNext = !keepOne || starts.contains { !$0.key.contains("/") }
+                if onHandlerThread && runsOneNext { return (starts, nil) }
+                let round = Round(settlements: state.unsettled, requests: state.claimAhead.takeRequests())
+                state.unsettled = []
+                state.unsettledSince = nil
+                return (starts, round)
             }
-            if finished.isEmpty && claims.isEmpty {
-                let retryComesFirst = state.withLock { state in
-                    state.scheduler.nextDue.map { $0 < state.dispatcherWakesAt } ?? false
+            launch(starts, keepOne: &keepOne)
+            guard let round else {
+                // The dispatcher's thread must wake for a retry due before it planned to, and for
+                // a round this thread left to it.
+                let wakeEarlier = state.withLock { state in
+                    let settleBy = state.unsettled.isEmpty ? nil : state.unsettledSince.map {
+                        Date() + ($0 + Self.settleDelay - .now).timeInterval
+                    }
+                    let due = [state.scheduler.nextDue, settleBy].compactMap { $0 }.min()
+                    return state.needsRound(now: .now) || due.map { $0 < state.dispatcherWakesAt } ?? false
                 }
-                if retryComesFirst { doorbell.ring() }
+                if wakeEarlier { doorbell.ring() }
                 return true
             }
-            var streamed: [(key: String, claim: Claim)] = []
-            for (key, claim) in settle(finished, claims: claims) {
-                if key.contains("/") {
-                    streamed.append((key, claim))
-                } else {
-                    start(claim, poolKey: key, onThisThread: keepOne)
-                    keepOne = false
-                }
-            }
-            if !streamed.isEmpty { startStreamed(streamed) }
+            launch(settle(round), keepOne: &keepOne)
         }
     }
 
-    /// One round's transaction. On failure the runs stay to be recorded later, the reserved slots
-    /// go back, and no round writes again for a moment.
-    private func settle(_ finished: [FinishedRun], claims: [String: Int]) -> [(key: String, claim: Claim)] {
-        let pools = state.withLock { state in claims.keys.compactMap { key in state.pools[key].map { (key, $0) } } }
+    /// What one round writes: the runs to record, and per pool what to claim.
+    private struct Round {
+        var settlements: [Settlement]
+        var requests: [String: ClaimAhead<Claim>.Request]
+    }
+
+    /// Starts claimed deliveries: a stream pool's in one go, an exec pool's each on a handler
+    /// thread, the first on this one when `keepOne`.
+    private func launch(_ starts: [(key: String, claim: Claim)], keepOne: inout Bool) {
+        var streamed: [(key: String, claim: Claim)] = []
+        for (key, claim) in starts {
+            if key.contains("/") {
+                streamed.append((key, claim))
+            } else {
+                start(claim, poolKey: key, onThisThread: keepOne)
+                keepOne = false
+            }
+        }
+        if !streamed.isEmpty { startStreamed(streamed) }
+    }
+
+    /// One round's transaction. On failure the runs stay to be recorded later, the slots that
+    /// waited for claims go back, and no round writes again for a moment.
+    private func settle(_ round: Round) -> [(key: String, claim: Claim)] {
+        let pools = state.withLock { state in round.requests.keys.compactMap { key in state.pools[key].map { (key, $0) } } }
         let poolOf = Dictionary(pools, uniquingKeysWith: { first, _ in first })
         let result: SettleResult
         do {
             var pooledClaims: [DeliveryPool: Int] = [:]
-            for (key, count) in claims { if let pool = poolOf[key] { pooledClaims[pool] = count } }
-            result = try store.settleBlocking(finished.map(\.settlement), claims: pooledClaims)
+            for (key, request) in round.requests { if let pool = poolOf[key] { pooledClaims[pool] = request.total } }
+            result = try store.settleBlocking(round.settlements, claims: pooledClaims)
         } catch {
             logger.error("cannot record attempts or claim deliveries; trying again shortly", metadata: ["error": "\(error)"])
             let retryAt = Date() + Self.shortagePause
             state.withLock { state in
-                state.finished = finished + state.finished
+                if !round.settlements.isEmpty {
+                    state.unsettled = round.settlements + state.unsettled
+                    state.unsettledSince = .now
+                }
                 state.storeRetryAt = .now + .seconds(Self.shortagePause)
-                resume(state.giveBack(claims, until: retryAt))
+                state.claimAhead.failed(round.requests)
+                resume(state.giveBack(round.requests.mapValues(\.slots).filter { $0.value > 0 }, until: retryAt))
             }
             return []
         }
-        let storedReplies = finished.contains { run in
-            if case .attempted(let claim, let report, .done) = run.settlement {
+        let storedReplies = round.settlements.contains { settlement in
+            if case .attempted(let claim, let report, .done) = settlement {
                 return !report.replies.isEmpty && !result.notRunning.contains(claim)
             }
             return false
@@ -374,25 +439,31 @@ extension Dispatcher {
         }
         return state.withLock { state in
             var granted: [CheckedContinuation<Bool, Never>] = []
-            for (key, count) in claims {
+            var starts: [(key: String, claim: Claim)] = []
+            for (key, request) in round.requests {
                 let claimed = poolOf[key].flatMap { result.claims[$0] }
-                granted += state.granted(state.scheduler.claimed(
-                    tenant: key, reserved: count, got: claimed?.claims.count ?? 0, nextDue: claimed?.nextDue))
+                let served = state.claimAhead.claimed(pool: key, request: request, items: claimed?.claims ?? [], now: .now)
+                starts += served.map { (key, $0) }
+                if request.slots > 0 {
+                    granted += state.granted(state.scheduler.claimed(
+                        tenant: key, reserved: request.slots, got: served.count, nextDue: claimed?.nextDue))
+                }
             }
             resume(granted)
-            return claims.keys.flatMap { key in
-                (poolOf[key].flatMap { result.claims[$0] }?.claims ?? []).map { (key, $0) }
-            }
+            return starts
         }
     }
 
     /// Sleeps until rung, until the next retry is due, or until it is time to resynchronize.
     private func sleepUntilWork(lastSync: ContinuousClock.Instant) {
         let untilSync = Self.resynchronizeEvery - (ContinuousClock.now - lastSync)
-        let (nextDue, storeRetryAt, unrecorded) = state.withLock { ($0.scheduler.nextDue, $0.storeRetryAt, !$0.finished.isEmpty) }
+        let (nextDue, storeRetryAt, unsettledSince, expiry) = state.withLock {
+            ($0.scheduler.nextDue, $0.storeRetryAt, $0.unsettled.isEmpty ? nil : $0.unsettledSince, $0.claimAhead.nextExpiry)
+        }
         var timeout = untilSync
+        if let expiry { timeout = min(timeout, expiry - .now) }
         if let nextDue { timeout = min(timeout, .milliseconds(max(0, Int64(nextDue.timeIntervalSinceNow * 1000) + 1))) }
-        if unrecorded { timeout = min(timeout, storeRetryAt - .now) }
+        if let unsettledSince { timeout = min(timeout, max(storeRetryAt, unsettledSince + Self.settleDelay) - .now) }
         timeout = max(.zero, timeout)
         state.withLock { $0.dispatcherWakesAt = Date() + timeout.timeInterval }
         doorbell.wait(timeout: timeout)
@@ -507,36 +578,47 @@ extension Dispatcher {
 
     /// `streamed`: the run went to a stream handler, whose answers `done` are logged at debug only.
     private func judge(_ claim: Claim, _ report: HandlerResult, policy: RetryPolicy, poolKey: String, streamed: Bool) -> FinishedRun {
-        attemptObserver(claim.tenant, claim.handler, report)
         let completion = policy.completion(after: report.outcome, attempt: claim.attempt)
-        log(report, completion, claim: claim, quietSuccess: streamed)
         let followUp: SlotScheduler.FollowUp =
             switch completion {
             case .done, .dead: .laneMoved
             case .retrying(let at): .retry(at: at)
             }
-        return FinishedRun(settlement: .attempted(claim, report, completion), followUp: followUp, poolKey: poolKey)
+        return FinishedRun(
+            settlement: .attempted(claim, report, completion), followUp: followUp, poolKey: poolKey, streamed: streamed)
     }
 
-    /// Queues the runs to be recorded, then pumps once for all of them. A run cut short by a
-    /// cancelled stop is not judged: crash recovery runs it again at the next start, with the next
-    /// attempt number. Its slot is simply given back.
+    /// The attempt's metric and log line; after the next run has started, which need not wait for them.
+    private func observe(_ run: FinishedRun) {
+        guard case .attempted(let claim, let report, let completion) = run.settlement else { return }
+        attemptObserver(claim.tenant, claim.handler, report)
+        log(report, completion, claim: claim, quietSuccess: run.streamed)
+    }
+
+    /// Frees the runs' slots and queues them to be recorded, then pumps once for all of them. A
+    /// run cut short by a cancelled stop is not judged: crash recovery runs it again at the next
+    /// start, with the next attempt number. Its slot is simply given back.
     private func finish(_ runs: [FinishedRun], onHandlerThread: Bool) {
         guard !runs.isEmpty else { return }
-        let stopping = state.withLock { state in
+        let (starts, stopping) = state.withLock { state in
             state.inFlight -= runs.count
+            var granted: [CheckedContinuation<Bool, Never>] = []
             for run in runs {
                 state.cancellations[run.settlement.claim.deliveryID] = nil
-                if state.cancelled {
-                    resume(state.granted(state.scheduler.finished(tenant: run.poolKey, followUp: .none)))
-                } else {
-                    state.finished.append(run)
-                }
+                let followUp = state.cancelled ? .none : run.followUp
+                granted += state.granted(state.scheduler.finished(tenant: run.poolKey, followUp: followUp))
+                if !state.cancelled { state.record(run.settlement) }
             }
-            return state.stopping
+            // The freed slots are served here, under the lock, even while another thread writes.
+            let (starts, returned) = state.serveGranted()
+            resume(granted + returned)
+            return (starts, state.stopping)
         }
+        var keepOne = onHandlerThread
+        launch(starts, keepOne: &keepOne)
+        runs.forEach(observe)
         // Whoever is pumping now may have looked already: then the dispatcher's thread must.
-        if !pump(onHandlerThread: onHandlerThread) || stopping { doorbell.ring() }
+        if !pump(onHandlerThread: onHandlerThread, keepOne: keepOne) || stopping { doorbell.ring() }
     }
 
     /// One line per attempt, but a stream handler's success only at debug: at tens of thousands of

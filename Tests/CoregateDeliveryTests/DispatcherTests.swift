@@ -51,6 +51,31 @@ struct DispatcherTests {
         #expect(fixture.store.backlog(tenant: "acme") == 0)
     }
 
+    @Test("a stop gives the deliveries claimed ahead back to the queue, with no attempt counted")
+    func stopGivesClaimsBack() async throws {
+        let fixture = try Fixture(mode: .queue, concurrency: 1, command: ["/bin/sh", "-c", "cat >/dev/null; sleep 0.2"])
+        let dispatcher = fixture.dispatcher
+        let running = Task { await dispatcher.run() }
+        let events = (0..<20).map {
+            NewEvent(id: "e\($0)", tenant: "acme", type: "message.text", contactKey: "c\($0)", json: Array("{}".utf8), handlers: ["h"])
+        }
+        _ = try await fixture.store.enqueue(events)
+        dispatcher.wake(tenants: ["acme"])
+        try await waitUntil { try await fixture.store.stats().first?.deliveries[.running] ?? 0 > 1 }
+        dispatcher.stop()
+        await running.value
+
+        let deliveries = try await withThrowingTaskGroup(of: DeliveryDetail.self) { group in
+            for event in events { group.addTask { try await fixture.store.event(id: event.id)[0].deliveries[0] } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let done = deliveries.filter { $0.state == .done }
+        let waiting = deliveries.filter { $0.state != .done }
+        #expect(deliveries.allSatisfy { $0.state == .done || $0.state == .pending }, "nothing is left running")
+        #expect(done.count >= 1 && done.count < 20, "the stop came while most were still queued")
+        #expect(waiting.allSatisfy { $0.attempts == 0 && $0.history.isEmpty }, "a claim in hand was not an attempt")
+    }
+
     private struct Fixture {
         let directory: String
         let store: any Store
