@@ -27,6 +27,7 @@ struct launch {
     char *const *argv;
     char *const *envp;
     const char *cwd;
+    int change_ids;
     uid_t uid;
     gid_t gid;
     int lower_priority, nice;
@@ -60,17 +61,19 @@ static int child_main(void *argument) {
 
     // Best effort, as for the service's own user: a seccomp filter may refuse it.
     if (launch->lower_priority) syscall(SYS_setpriority, PRIO_PROCESS, 0, launch->nice);
-    // Raw system calls, not glibc's setgroups/setresgid/setresuid: those change the ids of every
-    // thread of the process (through a signal to each), and here that process is the parent.
-    if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, launch->gid, launch->gid, launch->gid) != 0 ||
-        syscall(SYS_setresuid, launch->uid, launch->uid, launch->uid) != 0)
-        goto failed;
-    // A change between two ids other than 0 keeps the capabilities the service was given
-    // (CAP_SETUID, …), and the ambient ones would pass through exec: drop every one of them.
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
-    if (syscall(SYS_capset, &header, none) != 0) goto failed;
-    // Only now: the tenant's folder is closed to the service's own uid.
+    if (launch->change_ids) {
+        // Raw system calls, not glibc's setgroups/setresgid/setresuid: those change the ids of every
+        // thread of the process (through a signal to each), and here that process is the parent.
+        if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, launch->gid, launch->gid, launch->gid) != 0 ||
+            syscall(SYS_setresuid, launch->uid, launch->uid, launch->uid) != 0)
+            goto failed;
+        // A change between two ids other than 0 keeps the capabilities the service was given
+        // (CAP_SETUID, …), and the ambient ones would pass through exec: drop every one of them.
+        struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = {{0}};
+        if (syscall(SYS_capset, &header, none) != 0) goto failed;
+    }
+    // Only now: a tenant's folder is closed to the service's own uid.
     if (launch->cwd != NULL && syscall(SYS_chdir, launch->cwd) != 0) goto failed;
 
     sigset_t unblocked;
@@ -92,7 +95,8 @@ int coregate_launch_as(const char *path, char *const argv[], char *const envp[],
     if (stack == MAP_FAILED) return errno;
 
     struct launch launch = {
-        .path = path, .argv = argv, .envp = envp, .cwd = cwd, .uid = identity->uid, .gid = identity->gid,
+        .path = path, .argv = argv, .envp = envp, .cwd = cwd, .change_ids = identity->change_ids,
+        .uid = identity->uid, .gid = identity->gid,
         .lower_priority = identity->lower_priority, .nice = identity->nice,
         .stdin_fd = stdin_fd, .stdout_fd = stdout_fd, .stderr_fd = stderr_fd, .error = 0,
     };

@@ -44,22 +44,20 @@ struct ChildProcess {
             if pause > 0 { usleep(useconds_t(pause * 1000)) }
             status = CStringArray(arguments).withPointers { argv in
                 CStringArray(environment).withPointers { envp in
-                    if let identity {
-                        var ids = coregate_identity(
-                            uid: identity.uid, gid: identity.gid, lower_priority: nice == nil ? 0 : 1, nice: nice ?? 0)
-                        return coregate_spawn(path, argv, envp, workingDirectory, &ids, &child)
+                    // posix_spawn has no attribute for the priority: a lower one takes the clone
+                    // that sets it before the exec, as it sets a tenant's ids.
+                    guard identity != nil || nice != nil else {
+                        return coregate_spawn(path, argv, envp, workingDirectory, nil, &child)
                     }
-                    return coregate_spawn(path, argv, envp, workingDirectory, nil, &child)
+                    var setUp = coregate_identity(
+                        change_ids: identity == nil ? 0 : 1, uid: identity?.uid ?? 0, gid: identity?.gid ?? 0,
+                        lower_priority: nice == nil ? 0 : 1, nice: nice ?? 0)
+                    return coregate_spawn(path, argv, envp, workingDirectory, &setUp, &child)
                 }
             }
             if status != ETXTBSY { break }
         }
         guard status == 0 else { throw SpawnError(errno: status) }
-        // posix_spawn has no attribute for the priority, so it is set just after the exec (what the
-        // handler forks from then on inherits it); a handler of another user had it set before.
-        if let nice, identity == nil {
-            _ = setpriority(__priority_which_t(PRIO_PGRP.rawValue), id_t(child.pid), nice)
-        }
         return ChildProcess(
             pid: child.pid, pidfd: child.pidfd, standardInput: child.stdin_fd, standardOutput: child.stdout_fd,
             standardError: child.stderr_fd)

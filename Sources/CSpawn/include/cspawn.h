@@ -14,20 +14,26 @@ typedef struct {
     int stderr_fd;
 } coregate_child;
 
-/// The user and group a handler runs as when it is not the service's own (a tenant's ids).
+/// How a handler's process is set up before it execs, beyond what posix_spawn can do: a tenant's
+/// user and group, and a lower CPU priority.
 typedef struct {
+    /// When `change_ids`, the user and group it runs as (a tenant's ids), with no supplementary
+    /// groups and no capabilities; otherwise it keeps the service's.
+    int change_ids;
     uid_t uid;
     gid_t gid;
-    /// When `lower_priority`, the nice value it runs at, set before the ids change: once the
-    /// handler is another user's process, the service may no longer change its priority.
+    /// When `lower_priority`, the nice value it runs at, set before the exec, so that the exec and
+    /// the program's start-up already run at it (most of a short handler's CPU), and before the
+    /// ids change: once the handler is another user's process, the service may no longer change
+    /// its priority.
     int lower_priority;
     int nice;
 } coregate_identity;
 
 /// Starts `path` with `argv` and `envp` (NULL-terminated) in `cwd`, as the leader of a new process
 /// group, with every signal reset to its default and none blocked, and only fds 0, 1 and 2 open.
-/// `identity` NULL: as the calling process's user; otherwise as that uid and gid, with no
-/// supplementary groups and no capabilities (the caller needs CAP_SETUID and CAP_SETGID).
+/// `identity` NULL: as the calling process's user, at its priority; otherwise as it says (to change
+/// ids, the caller needs CAP_SETUID and CAP_SETGID).
 ///
 /// Safe to call from many threads at once: the spawn (clone with CLONE_VM|CLONE_VFORK) blocks
 /// only the calling thread until the child has exec'd.
