@@ -40,11 +40,7 @@ struct DispatcherTests {
         let fixture = try Fixture(mode: .queue, concurrency: 2, command: ["/bin/sh", "-c", "cat >/dev/null"])
         let dispatcher = fixture.dispatcher
         let running = Task { await dispatcher.run() }
-        let events = (0..<20).map {
-            NewEvent(id: "e\($0)", tenant: "acme", type: "message.text", contactKey: "c\($0 % 3)", json: Array("{}".utf8), handlers: ["h"])
-        }
-        _ = try await fixture.store.enqueue(events)
-        dispatcher.wake(tenants: ["acme"])
+        _ = try await fixture.enqueue(20, contacts: 3)
         try await waitUntil { try await fixture.store.stats().first?.deliveries[.done] == 20 }
         dispatcher.stop()
         await running.value
@@ -56,11 +52,7 @@ struct DispatcherTests {
         let fixture = try Fixture(mode: .queue, concurrency: 1, command: ["/bin/sh", "-c", "cat >/dev/null; sleep 0.2"])
         let dispatcher = fixture.dispatcher
         let running = Task { await dispatcher.run() }
-        let events = (0..<20).map {
-            NewEvent(id: "e\($0)", tenant: "acme", type: "message.text", contactKey: "c\($0)", json: Array("{}".utf8), handlers: ["h"])
-        }
-        _ = try await fixture.store.enqueue(events)
-        dispatcher.wake(tenants: ["acme"])
+        let events = try await fixture.enqueue(20, contacts: 20)
         try await waitUntil { try await fixture.store.stats().first?.deliveries[.running] ?? 0 > 1 }
         dispatcher.stop()
         await running.value
@@ -95,6 +87,18 @@ struct DispatcherTests {
             dispatcher = Dispatcher(
                 store: store, runner: HandlerRunner(logger: logger), configuration: Configuration(global: global, tenants: [tenant]),
                 logger: logger)
+        }
+
+        /// Stores `count` events of `contacts` contacts for handler "h" and wakes the dispatcher.
+        func enqueue(_ count: Int, contacts: Int) async throws -> [NewEvent] {
+            let events = (0..<count).map {
+                NewEvent(
+                    id: "e\($0)", tenant: "acme", type: "message.text", contactKey: "c\($0 % contacts)", json: Array("{}".utf8),
+                    handlers: ["h"])
+            }
+            _ = try await store.enqueue(events)
+            dispatcher.wake(tenants: ["acme"])
+            return events
         }
 
         func dispatcherWaits() -> Bool {
