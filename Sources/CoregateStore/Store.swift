@@ -81,8 +81,8 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// `Database.inTransaction` prepares its BEGIN and COMMIT anew each time; group commit runs
-    /// one transaction per batch, so it keeps them prepared.
+    /// `Database.inTransaction` prepares its BEGIN and COMMIT anew each time; group commit and
+    /// the dispatcher run one transaction per batch, so they keep them prepared.
     private static func inCachedTransaction<T>(_ db: Database, _ body: () throws -> T) throws -> T {
         try db.cachedStatement(sql: "BEGIN IMMEDIATE TRANSACTION").execute()
         do {
@@ -160,15 +160,15 @@ public final class SQLiteStore: Store {
         return try await pool.writeWithoutTransaction { try Self.withoutFsync($0, powerLossSafe: powerLossSafe, updates) }
     }
 
+    /// BEGIN and COMMIT prepared once, as group commit's are: the dispatcher runs one of these
+    /// per batch of answers, and preparing them anew cost a stream handler about 3 µs per event
+    /// (docs/performance.md, issue 13). The PRAGMAs are cached too, but SQLite prepares a PRAGMA
+    /// again on each run whatever the caller does.
     private static func withoutFsync<T>(_ db: Database, powerLossSafe: Bool, _ updates: (Database) throws -> T) throws -> T {
-        if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        var result: T?
-        try db.inTransaction {
-            result = try updates(db)
-            return .commit
-        }
-        if powerLossSafe { try db.execute(sql: "PRAGMA synchronous = FULL") }
-        return result!
+        if powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
+        let result = try inCachedTransaction(db) { try updates(db) }
+        if powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
+        return result
     }
 
     /// A file has one service; the CLI's replays show up at the dispatcher's next look at the queue.
