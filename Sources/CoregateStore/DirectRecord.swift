@@ -36,33 +36,36 @@ extension SQLiteStore {
         guard !successes.isEmpty else { return }
         let now = now.storeMilliseconds
         try await writeWithoutFsync { db in
+            var counts = DeliveryCountChanges()
             for success in successes {
-                try Self.recordDirectSuccess(db, success, now: now)
+                try Self.recordDirectSuccess(db, success, now: now, counts: &counts)
             }
+            try counts.write(to: db)
         }
     }
 
-    private static func recordDirectSuccess(_ db: Database, _ success: DirectSuccess, now: Int64) throws {
+    /// No RETURNING: SQLite runs such a statement through a temporary table of its own, which
+    /// cost more than the insert; the row id of an insert that happened is at hand.
+    private static func recordDirectSuccess(_ db: Database, _ success: DirectSuccess, now: Int64, counts: inout DeliveryCountChanges) throws {
         let event = success.event
         try db.cachedStatement(sql: """
             INSERT INTO event (tenant, id, type, contact_key, stored_at, json) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (id, tenant) DO NOTHING
             """).execute(arguments: [event.tenant, event.id, event.type, event.contactKey, now, Data(event.json)])
-        let seq = try Int64.fetchOne(
+        // Another handler's success, or an earlier try of the request, stored the event already.
+        let seq = db.changesCount == 1 ? db.lastInsertedRowID : try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT seq FROM event WHERE tenant = ? AND id = ?"), arguments: [event.tenant, event.id])
-        // A success already recorded (two retries raced) inserts nothing and returns no id.
-        guard let seq, let deliveryID = try Int64.fetchOne(
-            db.cachedStatement(sql: """
-                INSERT INTO delivery (event_seq, tenant, handler, contact_key, state, is_head, attempts,
-                                      next_attempt_at, finished_at)
-                VALUES (?, ?, ?, ?, 'done', 0, 1, ?, ?)
-                ON CONFLICT (event_seq, handler) DO NOTHING
-                RETURNING id
-                """), arguments: [seq, event.tenant, success.handler, event.contactKey, now, now])
-        else { return }
-        var counts = DeliveryCountChanges()
+        guard let seq else { return }
+        try db.cachedStatement(sql: """
+            INSERT INTO delivery (event_seq, tenant, handler, contact_key, state, is_head, attempts,
+                                  next_attempt_at, finished_at)
+            VALUES (?, ?, ?, ?, 'done', 0, 1, ?, ?)
+            ON CONFLICT (event_seq, handler) DO NOTHING
+            """).execute(arguments: [seq, event.tenant, success.handler, event.contactKey, now, now])
+        // A success already recorded (two retries raced) inserts nothing.
+        guard db.changesCount == 1 else { return }
+        let deliveryID = db.lastInsertedRowID
         counts.move(tenant: event.tenant, from: nil, to: .done)
-        try counts.write(to: db)
         try Completion.recordAttempt(db, deliveryID: deliveryID, round: 1, number: 1, report: success.report)
         try ReplySQL.insert(
             db, deliveryID: deliveryID, round: 1, number: 1, tenant: event.tenant, replies: success.report.replies, now: now)
