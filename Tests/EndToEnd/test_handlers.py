@@ -222,3 +222,21 @@ def test_queue_handlers_run_below_the_gateways_cpu_priority_and_direct_ones_at_i
     wait_until(lambda: lines(state / "queued" / "own"), what="the queued handler to run")
     assert [int(lines(state / "queued" / f)[0]) for f in ("own", "child")] == [min(19, own + 10)] * 2
     assert [int(lines(state / "live" / f)[0]) for f in ("own", "child")] == [own] * 2
+
+
+def test_the_gateways_threads_go_by_their_roles_in_ps_and_perf(workdir, tenants, start):
+    # A handler that runs until told, so its thread and the queue's are there to be looked at.
+    release = workdir / "release"
+    handler = handler_script(workdir, "wait.sh", f'cat >/dev/null\nwhile [ ! -e "{release}" ]; do sleep 0.05; done\n')
+    write_tenant(tenants, "acme", tenant(handler))
+    gw = start()
+    assert gw.post("/webhooks/acme", onprem_text("wamid.threads"))[0] == 200
+
+    def names():
+        return {(task / "comm").read_text().strip() for task in Path(f"/proc/{gw.proc.pid}/task").iterdir()}
+
+    try:
+        wait_until(lambda: "coregate-exec" in names(), what="a handler thread named coregate-exec")
+        assert {"coregate-queue", "coregate-commit"} <= names(), names()
+    finally:
+        release.touch()
