@@ -140,6 +140,22 @@ public final class Dispatcher: Sendable {
             return stopping || unsettled.count >= Dispatcher.settleBatch || now - since >= Dispatcher.settleDelay
         }
 
+        /// When the next round is due (nil: none is): at once for claims to make or a full batch,
+        /// when the oldest finished run has waited ``Dispatcher/settleDelay``, and never before a
+        /// failed transaction's pause is over.
+        var nextRound: ContinuousClock.Instant? {
+            let now = ContinuousClock.now
+            let due: ContinuousClock.Instant
+            if needsRound(now: now) {
+                due = now
+            } else if let since = unsettledSince, !unsettled.isEmpty {
+                due = since + Dispatcher.settleDelay
+            } else {
+                return nil
+            }
+            return max(due, storeRetryAt)
+        }
+
         /// A stream handler's key; a tenant id has no `/`, so it never names an exec pool.
         static func poolKey(tenant: String, streamHandler: String) -> String {
             tenant + "/" + streamHandler
@@ -365,14 +381,13 @@ extension Dispatcher {
             }
             launch(starts, keepOne: &keepOne)
             guard let round else {
-                // The dispatcher's thread must wake for a retry due before it planned to, and for
-                // a round this thread left to it.
+                // The dispatcher's thread must wake for a retry due, or a round this thread left
+                // to it, before it planned to. (Its own pump plans its sleep after this: a ring
+                // from it for a round held back by a failed transaction's pause would spin it.)
                 let wakeEarlier = state.withLock { state in
-                    let settleBy = state.unsettled.isEmpty ? nil : state.unsettledSince.map {
-                        Date() + ($0 + Self.settleDelay - .now).timeInterval
-                    }
-                    let due = [state.scheduler.nextDue, settleBy].compactMap { $0 }.min()
-                    return state.needsRound(now: .now) || due.map { $0 < state.dispatcherWakesAt } ?? false
+                    let round = state.nextRound.map { Date() + ($0 - .now).timeInterval }
+                    let due = [state.scheduler.nextDue, round].compactMap { $0 }.min()
+                    return due.map { $0 < state.dispatcherWakesAt } ?? false
                 }
                 if wakeEarlier { doorbell.ring() }
                 return true
@@ -458,13 +473,11 @@ extension Dispatcher {
     /// Sleeps until rung, until the next retry is due, or until it is time to resynchronize.
     private func sleepUntilWork(lastSync: ContinuousClock.Instant) {
         let untilSync = Self.resynchronizeEvery - (ContinuousClock.now - lastSync)
-        let (nextDue, storeRetryAt, unsettledSince, expiry) = state.withLock {
-            ($0.scheduler.nextDue, $0.storeRetryAt, $0.unsettled.isEmpty ? nil : $0.unsettledSince, $0.claimAhead.nextExpiry)
-        }
+        let (nextDue, nextRound, expiry) = state.withLock { ($0.scheduler.nextDue, $0.nextRound, $0.claimAhead.nextExpiry) }
         var timeout = untilSync
         if let expiry { timeout = min(timeout, expiry - .now) }
         if let nextDue { timeout = min(timeout, .milliseconds(max(0, Int64(nextDue.timeIntervalSinceNow * 1000) + 1))) }
-        if let unsettledSince { timeout = min(timeout, max(storeRetryAt, unsettledSince + Self.settleDelay) - .now) }
+        if let nextRound { timeout = min(timeout, nextRound - .now) }
         timeout = max(.zero, timeout)
         state.withLock { $0.dispatcherWakesAt = Date() + timeout.timeInterval }
         doorbell.wait(timeout: timeout)
