@@ -236,7 +236,8 @@ def test_the_gateways_threads_go_by_their_roles_in_ps_and_perf(workdir, tenants,
         return {(task / "comm").read_text().strip() for task in Path(f"/proc/{gw.proc.pid}/task").iterdir()}
 
     try:
+        # (Group commit's thread, coregate-commit, ends after a moment without commits: not asked for.)
         wait_until(lambda: "coregate-exec" in names(), what="a handler thread named coregate-exec")
-        assert {"coregate-queue", "coregate-commit"} <= names(), names()
+        assert "coregate-queue" in names(), names()
     finally:
         release.touch()
