@@ -106,9 +106,6 @@ struct ClaimAhead<Item: Sendable>: Sendable {
         return served
     }
 
-    /// Claims in hand, per pool, oldest first.
-    var ready: [String: [Item]] { hands.mapValues { $0.map(\.item) } }
-
     /// When the oldest claim in hand turns ``maxAge``; nil when none is held.
     var nextExpiry: ContinuousClock.Instant? {
         hands.values.compactMap { $0.first?.claimedAt }.min().map { $0 + Self.maxAge }

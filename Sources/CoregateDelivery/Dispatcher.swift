@@ -161,6 +161,11 @@ public final class Dispatcher: Sendable {
             tenant + "/" + streamHandler
         }
 
+        /// Whether the key is a stream handler's (``poolKey(tenant:streamHandler:)``), not a tenant's exec pool.
+        static func isStreamPool(_ key: String) -> Bool {
+            key.contains("/")
+        }
+
         /// The key whose slot a run of this handler takes.
         func poolKey(tenant: String, handler: String) -> String {
             let key = Self.poolKey(tenant: tenant, streamHandler: handler)
@@ -372,7 +377,7 @@ extension Dispatcher {
                 resume(granted)
                 let now = ContinuousClock.now
                 guard now >= state.storeRetryAt, state.needsRound(now: now) else { return (starts, nil) }
-                let runsOneNext = !keepOne || starts.contains { !$0.key.contains("/") }
+                let runsOneNext = !keepOne || starts.contains { !State.isStreamPool($0.key) }
                 if onHandlerThread && runsOneNext { return (starts, nil) }
                 let round = Round(settlements: state.unsettled, requests: state.claimAhead.takeRequests())
                 state.unsettled = []
@@ -407,7 +412,7 @@ extension Dispatcher {
     private func launch(_ starts: [(key: String, claim: Claim)], keepOne: inout Bool) {
         var streamed: [(key: String, claim: Claim)] = []
         for (key, claim) in starts {
-            if key.contains("/") {
+            if State.isStreamPool(key) {
                 streamed.append((key, claim))
             } else {
                 start(claim, poolKey: key, onThisThread: keepOne)
