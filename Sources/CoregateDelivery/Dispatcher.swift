@@ -66,6 +66,10 @@ public final class Dispatcher: Sendable {
         var inFlight = 0
         /// The running handlers, to stop them when the loop is cancelled.
         var cancellations: [Int64: HandlerCancellation] = [:]
+        /// The runs in flight to stream handlers, by delivery id, and the one sink all their
+        /// answers come back to.
+        var streamed: [Int64: StreamedRun] = [:]
+        var streamSink: HandlerRunSink?
         var stopping = false
         var cancelled = false
         /// After a failed transaction, no round writes before this.
@@ -537,15 +541,24 @@ extension Dispatcher {
         }
     }
 
+    private struct StreamedRun {
+        var claim: Claim
+        var key: String
+        var policy: RetryPolicy
+    }
+
     /// Sends claimed deliveries to their stream handlers' workers, in one go: their answers come
     /// back in batches on the workers' thread, each batch recorded in one round.
     private func startStreamed(_ claims: [(key: String, claim: Claim)]) {
-        let (tenants, stateDir) = state.withLock { state in
+        let (tenants, stateDir, sink) = state.withLock { state in
             state.inFlight += claims.count
-            return (state.tenants, state.stateDir)
+            if state.streamSink == nil {
+                state.streamSink = HandlerRunSink { [weak self] ended in self?.streamedEnded(ended) }
+            }
+            return (state.tenants, state.stateDir, state.streamSink!)
         }
         var runs: [HandlerRun] = []
-        var context: [Int64: (claim: Claim, key: String, policy: RetryPolicy)] = [:]
+        var started: [(Int64, StreamedRun)] = []
         var unconfigured: [FinishedRun] = []
         for (key, claim) in claims {
             let tenant = tenants[claim.tenant]
@@ -557,18 +570,20 @@ extension Dispatcher {
                 unconfigured.append(judge(claim, report, policy: policy, poolKey: key, streamed: true))
                 continue
             }
-            context[claim.deliveryID] = (claim, key, policy)
+            started.append((claim.deliveryID, StreamedRun(claim: claim, key: key, policy: policy)))
             runs.append(HandlerRun(HandlerInvocation(claim, sender: tenant.sender, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
         }
         if !unconfigured.isEmpty { finish(unconfigured, onHandlerThread: false) }
         guard !runs.isEmpty else { return }
-        let started = context
-        streams.start(runs) { ended in
-            self.finish(ended.compactMap { run in
-                guard let (claim, key, policy) = started[run.tag] else { return nil }
-                return self.ended(claim, run.result, policy: policy, poolKey: key, streamed: true)
-            }, onHandlerThread: false)
-        }
+        state.withLock { state in state.streamed.merge(started, uniquingKeysWith: { _, new in new }) }
+        streams.start(runs, sink: sink)
+    }
+
+    private func streamedEnded(_ ended: [HandlerRun.Ended]) {
+        let runs = state.withLock { state in ended.map { (state.streamed.removeValue(forKey: $0.tag), $0.result) } }
+        finish(runs.compactMap { run, result in
+            run.map { self.ended($0.claim, result, policy: $0.policy, poolKey: $0.key, streamed: true) }
+        }, onHandlerThread: false)
     }
 
     private func logger(for claim: Claim) -> Logger {

@@ -4,10 +4,10 @@ import CoregateStore
 /// line to one of its long-lived workers (``StreamHandlers``, `mode = "stream"`). The queue,
 /// direct mode and `coregate run-handler` drive both the same way.
 public protocol HandlerTransport: Sendable {
-    /// Starts the runs and returns at once. `ended` gets runs as they end, on a thread of the
+    /// Starts the runs and returns at once. `sink` gets runs as they end, on a thread of the
     /// transport's, several in one call when they ended together, so the caller can record them in
     /// one store transaction and start the next ones from that same thread.
-    func start(_ runs: [HandlerRun], ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void)
+    func start(_ runs: [HandlerRun], sink: HandlerRunSink)
 
     /// Runs one event and returns how it ended (direct mode, `coregate run-handler`).
     func run(_ invocation: HandlerInvocation) async -> HandlerResult
@@ -39,7 +39,24 @@ public struct HandlerRun: Sendable {
     }
 }
 
+/// Where a transport hands back the runs that ended. Runs given the same sink that end together
+/// come back in one call, whichever `start` sent them: the dispatcher gives all its stream runs
+/// one sink, so the answers read in one go are recorded in one transaction. A sink per `start`
+/// would split them by the round that claimed them, and each piece would cost a transaction of
+/// its own (docs/performance.md, issue 13).
+public final class HandlerRunSink: Sendable {
+    public let ended: @Sendable ([HandlerRun.Ended]) -> Void
+
+    public init(_ ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
+        self.ended = ended
+    }
+}
+
 extension HandlerTransport {
+    public func start(_ runs: [HandlerRun], ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
+        start(runs, sink: HandlerRunSink(ended))
+    }
+
     /// Runs one event and returns how it ended.
     public func run(_ invocation: HandlerInvocation) async -> HandlerResult {
         await withCheckedContinuation { continuation in
@@ -51,10 +68,10 @@ extension HandlerTransport {
 }
 
 extension HandlerRunner: HandlerTransport {
-    public func start(_ runs: [HandlerRun], ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
+    public func start(_ runs: [HandlerRun], sink: HandlerRunSink) {
         for run in runs {
             start(run.invocation, cancellation: run.cancellation ?? HandlerCancellation(), wakingAnotherThread: run.wakingAnotherThread) {
-                ended([HandlerRun.Ended(tag: run.tag, result: $0)])
+                sink.ended([HandlerRun.Ended(tag: run.tag, result: $0)])
             }
         }
     }

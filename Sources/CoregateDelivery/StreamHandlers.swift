@@ -64,7 +64,7 @@ public final class StreamHandlers: HandlerTransport {
         retired.withLock { retired in retired = retired.filter { !$0.isStopped } + replaced }
     }
 
-    public func start(_ runs: [HandlerRun], ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
+    public func start(_ runs: [HandlerRun], sink: HandlerRunSink) {
         let byPool = Dictionary(grouping: runs) { Key(tenant: $0.invocation.tenant, handler: $0.invocation.handler.name) }
         var missing: [HandlerRun.Ended] = []
         for (key, runs) in byPool {
@@ -76,9 +76,9 @@ public final class StreamHandlers: HandlerTransport {
                 }
                 continue
             }
-            pool.start(runs, ended: ended)
+            pool.start(runs, sink: sink)
         }
-        if !missing.isEmpty { ended(missing) }
+        if !missing.isEmpty { sink.ended(missing) }
     }
 
     /// Stops every worker (see ``StreamPool/stop()``) and returns once all are gone.

@@ -68,8 +68,7 @@ final class StreamPool: Sendable {
     /// Sends each run to a worker. Runs that cannot be sent (the pool is stopping, the event is
     /// outstanding already) end at once as not started for want of the gateway's resources: they
     /// are no attempt, and run again shortly.
-    func start(_ runs: [HandlerRun], ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
-        let sink = Sink(ended)
+    func start(_ runs: [HandlerRun], sink: HandlerRunSink) {
         let refused: [HandlerRun.Ended] = state.withLock { state in
             var refused: [HandlerRun.Ended] = []
             var touched = Set<Int>()
@@ -89,7 +88,7 @@ final class StreamPool: Sendable {
             for index in touched where !state.workers[index].flush() { ring() }
             return refused
         }
-        if !refused.isEmpty { ended(refused) }
+        if !refused.isEmpty { sink.ended(refused) }
     }
 
     private func notSent(_ run: HandlerRun, _ reason: String) -> HandlerRun.Ended {
@@ -156,7 +155,7 @@ final class StreamPool: Sendable {
         var owners: [PollOwner] = []
         var held = HeldEnds(batch: max(1, handler.workers * handler.maxInflight / 4), bound: settings.answerHoldBound)
         while true {
-            var ends: [(Sink, HandlerRun.Ended)] = []
+            var ends: [(HandlerRunSink, HandlerRun.Ended)] = []
             let (wait, outstanding, stopping) = state.withLock { state in
                 housekeeping(&state, ends: &ends)
                 (fds, owners) = state.pollSet(bell: bell)
@@ -205,9 +204,9 @@ final class StreamPool: Sendable {
     }
 
     /// Ends runs outside the lock: the callee may pump the dispatcher and send more on this thread.
-    private func deliver(_ ends: [(Sink, HandlerRun.Ended)]) {
+    private func deliver(_ ends: [(HandlerRunSink, HandlerRun.Ended)]) {
         guard !ends.isEmpty else { return }
-        var batches: [ObjectIdentifier: (Sink, [HandlerRun.Ended])] = [:]
+        var batches: [ObjectIdentifier: (HandlerRunSink, [HandlerRun.Ended])] = [:]
         var order: [ObjectIdentifier] = []
         for (sink, end) in ends {
             let id = ObjectIdentifier(sink)
@@ -221,7 +220,7 @@ final class StreamPool: Sendable {
     }
 
     /// Timeouts, restarts, the stop, and reaping: whatever the clock or a flag asks for.
-    private func housekeeping(_ state: inout State, ends: inout [(Sink, HandlerRun.Ended)]) {
+    private func housekeeping(_ state: inout State, ends: inout [(HandlerRunSink, HandlerRun.Ended)]) {
         let now = ContinuousClock.now
         if state.cancelled {
             for index in state.workers.indices where state.workers[index].child != nil || !state.workers[index].held.isEmpty {
@@ -289,7 +288,7 @@ final class StreamPool: Sendable {
         return waitid(P_PID, id_t(child.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info._sifields._sigchld.si_pid != 0
     }
 
-    private func spawn(_ state: inout State, _ index: Int, ends: inout [(Sink, HandlerRun.Ended)]) {
+    private func spawn(_ state: inout State, _ index: Int, ends: inout [(HandlerRunSink, HandlerRun.Ended)]) {
         state.workers[index].restartAt = nil
         let failure: HandlerOutcome?
         if let program = handler.command.first, !program.isEmpty {
@@ -340,7 +339,7 @@ final class StreamPool: Sendable {
         return nil
     }
 
-    private func readAnswers(_ state: inout State, worker index: Int, reader: LineReader, ends: inout [(Sink, HandlerRun.Ended)]) {
+    private func readAnswers(_ state: inout State, worker index: Int, reader: LineReader, ends: inout [(HandlerRunSink, HandlerRun.Ended)]) {
         guard state.workers[index].child != nil else { return }
         let fd = state.workers[index].standardOutput
         guard fd >= 0 else { return }
@@ -370,7 +369,7 @@ final class StreamPool: Sendable {
     }
 
     private func workerExited(
-        _ state: inout State, worker index: Int, reader: LineReader, ends: inout [(Sink, HandlerRun.Ended)]
+        _ state: inout State, worker index: Int, reader: LineReader, ends: inout [(HandlerRunSink, HandlerRun.Ended)]
     ) {
         guard var child = state.workers[index].child else { return }
         state.workers[index].readErrors(reader: reader)
@@ -397,7 +396,7 @@ final class StreamPool: Sendable {
     /// its restart. `reason` nil: an orderly stop, not a failure.
     private func stopWorker(
         _ state: inout State, _ index: Int, reason: StreamWorkerStop.Reason?, detail: String, timedOut: String? = nil,
-        ends: inout [(Sink, HandlerRun.Ended)], restart: Bool
+        ends: inout [(HandlerRunSink, HandlerRun.Ended)], restart: Bool
     ) {
         if let reason { report(index, reason: reason, detail: detail) }
         if var child = state.workers[index].child {
@@ -418,7 +417,7 @@ final class StreamPool: Sendable {
     }
 
     private func failOutstanding(
-        _ state: inout State, _ index: Int, detail: String, timedOut: String?, ends: inout [(Sink, HandlerRun.Ended)]
+        _ state: inout State, _ index: Int, detail: String, timedOut: String?, ends: inout [(HandlerRunSink, HandlerRun.Ended)]
     ) {
         let now = ContinuousClock.now
         for (id, pending) in state.workers[index].outstanding {
@@ -484,7 +483,7 @@ public struct StreamSettings: Sendable {
 private struct HeldEnds {
     let batch: Int
     let bound: Duration
-    private var ends: [(Sink, HandlerRun.Ended)] = []
+    private var ends: [(HandlerRunSink, HandlerRun.Ended)] = []
     private var since: ContinuousClock.Instant?
 
     init(batch: Int, bound: Duration) {
@@ -492,14 +491,14 @@ private struct HeldEnds {
         self.bound = bound
     }
 
-    mutating func add(_ more: [(Sink, HandlerRun.Ended)], now: ContinuousClock.Instant) {
+    mutating func add(_ more: [(HandlerRunSink, HandlerRun.Ended)], now: ContinuousClock.Instant) {
         guard !more.isEmpty else { return }
         if ends.isEmpty { since = now }
         ends += more
     }
 
     /// The runs to hand on now, if it is time.
-    mutating func take(outstanding: Int, stopping: Bool, now: ContinuousClock.Instant) -> [(Sink, HandlerRun.Ended)]? {
+    mutating func take(outstanding: Int, stopping: Bool, now: ContinuousClock.Instant) -> [(HandlerRunSink, HandlerRun.Ended)]? {
         guard let since, !ends.isEmpty else { return nil }
         guard ends.count >= batch || outstanding == 0 || stopping || now >= since + bound else { return nil }
         defer {
@@ -518,18 +517,9 @@ private struct HeldEnds {
     }
 }
 
-/// The caller's `ended` of one ``StreamPool/start(_:ended:)``, shared by its runs.
-private final class Sink: Sendable {
-    let ended: @Sendable ([HandlerRun.Ended]) -> Void
-
-    init(_ ended: @escaping @Sendable ([HandlerRun.Ended]) -> Void) {
-        self.ended = ended
-    }
-}
-
 private struct Pending {
     var run: HandlerRun
-    var sink: Sink
+    var sink: HandlerRunSink
     var sent = ContinuousClock.now
     var startedAt = Date()
 }

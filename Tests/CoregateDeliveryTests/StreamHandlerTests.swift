@@ -87,6 +87,51 @@ struct StreamHandlerTests {
         #expect(outcomes.contains { $0 != "succeeded" })
     }
 
+    /// The dispatcher claims in rounds and sends each round's claims in one `start`; answers read
+    /// together must still come back in one call, or each round's share would cost a store
+    /// transaction of its own, and the shares never merge again.
+    @Test("answers read together come back in one call to their sink, whichever start sent them")
+    func answersReadTogetherShareOneCall() async throws {
+        let sandbox = try HandlerSandbox()
+        // Reads four events, then answers all four in one write.
+        let script = try sandbox.file("worker.py", #"""
+            #!/usr/bin/env python3
+            import json, sys
+            held = []
+            for line in sys.stdin:
+                held.append(json.loads(line)["id"])
+                if len(held) == 4:
+                    sys.stdout.write("".join(json.dumps({"id": i, "status": "done"}) + "\n" for i in held))
+                    sys.stdout.flush()
+                    held = []
+            """#)
+        let handler = HandlerConfig(name: "stream", events: ["*"], command: [script], mode: .stream, workers: 1, maxInflight: 8)
+        let tenant = Tenant(
+            id: "acme", file: "acme.toml", sender: .onPremises, path: "/webhooks/acme",
+            delivery: DeliveryConfig(mode: .queue, concurrency: 1), handlers: [handler])
+        var global = GlobalConfig()
+        global.stateDir = sandbox.folder + "/state"
+        let streams = StreamHandlers(logger: Logger(label: "test"))
+        streams.configure(Configuration(global: global, tenants: [tenant]))
+        defer { streams.cancel() }
+
+        func run(_ id: String, tag: Int64) -> HandlerRun {
+            HandlerRun(HandlerInvocation(
+                tenant: "acme", sender: .onPremises, handler: handler, eventID: id, eventType: "message.text",
+                eventJSON: Array(#"{"version":1,"id":"\#(id)","type":"message.text"}"#.utf8), attempt: 1,
+                stateDirectory: sandbox.stateDirectory), tag: tag)
+        }
+        let calls = Mutex<[[Int64]]>([])
+        let sink = HandlerRunSink { ended in calls.withLock { $0.append(ended.map(\.tag).sorted()) } }
+        streams.start([run("e1", tag: 1), run("e2", tag: 2)], sink: sink)
+        streams.start([run("e3", tag: 3)], sink: sink)
+        streams.start([run("e4", tag: 4)], sink: sink)
+        for _ in 0..<400 where calls.withLock({ $0.flatMap { $0 }.count }) < 4 {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(calls.withLock { $0 } == [[1, 2, 3, 4]])
+    }
+
     @Test("stop waits for the outstanding answers, then the worker exits on end of input")
     func stopDrains() async throws {
         let fixture = try StreamFixture(misbehave: "none")
