@@ -43,21 +43,20 @@ enum Claiming {
     ) throws -> TenantClaims {
         let (condition, handlers) = pool.handlerCondition
         let due = try db.cachedStatement(sql: dueHeadsSQL(handlerCondition: condition))
-        var arguments: StatementArguments = [pool.tenant]
-        arguments += StatementArguments(handlers)
-        arguments += [now, limit]
-        let heads = try Row.fetchAll(due, arguments: arguments)
         let markRunning = try db.cachedStatement(sql: """
             UPDATE delivery SET state = 'running', attempts = attempts + 1, claimed_at = ? WHERE id = ?
             """)
-        let claims = try heads.map { head in
-            let deliveryID: Int64 = head[0]
-            try markRunning.execute(arguments: [now, deliveryID])
-            counts.move(tenant: head[1], from: DeliveryState(rawValue: head[9]), to: .running)
-            let attemptsBefore: Int = head[4]
-            return Claim(
-                deliveryID: deliveryID, eventID: head[6], eventType: head[7], tenant: head[1], handler: head[2],
-                contactKey: head[3], attempt: attemptsBefore + 1, round: head[5], json: [UInt8](head[8] as Data))
+        var heads: [(claim: Claim, state: String)] = []
+        try due.eachRow([.text(pool.tenant)] + handlers.map(RawValue.text) + [.integer(now), .integer(limit)]) { head in
+            heads.append((Claim(
+                deliveryID: head.integer(0), eventID: head.text(6), eventType: head.text(7), tenant: head.text(1),
+                handler: head.text(2), contactKey: head.optionalText(3), attempt: head.int(4) + 1, round: head.int(5),
+                json: head.bytes(8)), head.text(9)))
+        }
+        let claims = try heads.map { claim, state in
+            try markRunning.run([.integer(now), .integer(claim.deliveryID)])
+            counts.move(tenant: claim.tenant, from: DeliveryState(rawValue: state), to: .running)
+            return claim
         }
         guard claims.count < limit else { return TenantClaims(claims: claims, exhausted: false, nextDue: nil) }
         return TenantClaims(claims: claims, exhausted: true, nextDue: try nextDue(db, pool: pool))

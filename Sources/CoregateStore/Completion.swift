@@ -111,8 +111,9 @@ extension SQLiteStore {
                 case .dead: (.dead, now, now)
                 case .retrying(let at): (.retrying, at.storeMilliseconds, nil)
                 }
-            try update.execute(arguments: [
-                state.rawValue, nextAttemptAt, finishedAt, claim.deliveryID, claim.round, claim.attempt,
+            try update.run([
+                .text(state.rawValue), .integer(nextAttemptAt), .integer(finishedAt), .integer(claim.deliveryID),
+                .integer(claim.round), .integer(claim.attempt),
             ])
             guard db.changesCount == 1 else { return false }
             counts.move(tenant: claim.tenant, from: .running, to: state)
@@ -137,10 +138,10 @@ extension Completion {
                                  exit_status, signal, stdout, stderr_lines)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try insert.execute(arguments: [
-            deliveryID, round, number, report.startedAt.storeMilliseconds,
-            report.duration.milliseconds, report.outcome.recordedName, report.outcome.exitStatus, report.outcome.signal,
-            Data(report.recordedOutput), report.standardErrorLineCount,
+        try insert.run([
+            .integer(deliveryID), .integer(round), .integer(number), .integer(report.startedAt.storeMilliseconds),
+            .integer(report.duration.milliseconds), .text(report.outcome.recordedName), .integer(report.outcome.exitStatus),
+            .integer(report.outcome.signal), .blob(report.recordedOutput), .integer(report.standardErrorLineCount),
         ])
     }
 }

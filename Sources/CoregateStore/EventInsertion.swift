@@ -23,8 +23,9 @@ enum EventInsertion {
         let results = try requests.map { events in
             var result = EnqueueResult(stored: 0, duplicates: 0)
             for event in events {
-                try insertEvent.execute(arguments: [
-                    event.tenant, event.id, event.type, event.contactKey, now, Data(event.json),
+                try insertEvent.run([
+                    .text(event.tenant), .text(event.id), .text(event.type), .text(event.contactKey), .integer(now),
+                    .blob(event.json),
                 ])
                 guard db.changesCount == 1 else {
                     result.duplicates += 1
@@ -36,8 +37,9 @@ enum EventInsertion {
                 for handler in event.handlers where seen.insert(handler).inserted {
                     let isHead = try Lanes.isFree(
                         db, tenant: event.tenant, handler: handler, contactKey: event.contactKey)
-                    try insertDelivery.execute(arguments: [
-                        seq, event.tenant, handler, event.contactKey, isHead, now,
+                    try insertDelivery.run([
+                        .integer(seq), .text(event.tenant), .text(handler), .text(event.contactKey), .integer(isHead ? 1 : 0),
+                        .integer(now),
                     ])
                     counts.move(tenant: event.tenant, from: nil, to: .pending)
                 }

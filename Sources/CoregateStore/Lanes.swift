@@ -13,7 +13,9 @@ enum Lanes {
     static func isFree(_ db: Database, tenant: String, handler: String, contactKey: String?) throws -> Bool {
         guard let contactKey else { return true }
         let statement = try db.cachedStatement(sql: unfinishedInLaneSQL)
-        return try Int.fetchOne(statement, arguments: [tenant, handler, contactKey]) == nil
+        var taken = false
+        try statement.eachRow([.text(tenant), .text(handler), .text(contactKey)]) { _ in taken = true }
+        return !taken
     }
 
     /// After a delivery finished (done or dead), makes the lane's oldest unfinished delivery its
@@ -21,7 +23,7 @@ enum Lanes {
     static func promoteNextHead(_ db: Database, tenant: String, handler: String, contactKey: String?) throws {
         guard let contactKey else { return }
         let statement = try db.cachedStatement(sql: promoteNextHeadSQL)
-        try statement.execute(arguments: [tenant, handler, contactKey])
+        try statement.run([.text(tenant), .text(handler), .text(contactKey)])
     }
 
     // Both read `delivery_by_lane`: a lookup in the backlog's index, whatever the backlog.
