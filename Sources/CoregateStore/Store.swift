@@ -17,14 +17,16 @@ public final class SQLiteStore: Store {
     public struct Options: Sendable {
         /// How far a commit (and so a `200`) is durable. SQLite runs in WAL mode either way.
         ///
-        /// - `false` (`synchronous = NORMAL`): a commit is written to the WAL file before it
-        ///   returns, but fsynced only at checkpoints. It survives a crash of the
+        /// - `false`: a commit is written to the WAL file before it returns, but fsynced only at
+        ///   checkpoints (`synchronous = NORMAL`). It survives a crash of the
         ///   process (`kill -9`, a panic, the OOM killer): the data is in the kernel's page cache.
         ///   A power loss or kernel crash can roll back the last commits before the next
         ///   checkpoint (events already answered `200` are then lost); the file stays consistent.
-        /// - `true`, the default, as `power_loss_safe` in the global file (`synchronous = FULL`):
-        ///   the WAL is fsynced at every commit, so a commit also survives power loss and kernel
-        ///   crashes, as far as the disk honours flushes. Costs one fsync per group commit.
+        /// - `true`, the default, as `power_loss_safe` in the global file: the WAL is fsynced
+        ///   after every commit of events, operators' changes and replies, before the caller
+        ///   hears of it, so a commit also survives power loss and kernel crashes, as far as the
+        ///   disk honours flushes: what `synchronous = FULL` promises. Costs one fsync per group
+        ///   commit.
         public var powerLossSafe: Bool
         /// How long a writer waits for another process's transaction before failing.
         public var busyTimeout: Duration
@@ -43,7 +45,8 @@ public final class SQLiteStore: Store {
 
     let pool: DatabasePool
     let backlogCounts: BacklogCounts
-    private let powerLossSafe: Bool
+    /// Nil unless ``Options/powerLossSafe``.
+    let walSync: WALSync?
     private let eventWriter: EventWriter
 
     /// Opens (creating if needed) `directory/coregate.sqlite` and migrates it. It blocks, up to
@@ -56,28 +59,28 @@ public final class SQLiteStore: Store {
         let pool = try Self.openMigrated(
             path: directory + "/" + Self.fileName, configuration: configuration,
             deadline: .now + options.busyTimeout)
-        // Set on the pool's one writer connection, after the pool is open: the pool sets NORMAL
-        // itself when it turns WAL on, after any `prepareDatabase` hook has run.
-        let synchronous = options.powerLossSafe ? "FULL" : "NORMAL"
-        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        // NORMAL whatever `powerLossSafe` says: a commit that must survive power loss is followed
+        // by an fdatasync of the WAL (`WALSync`), outside the writer. Set on the pool's one writer
+        // connection, after the pool is open, as the pool sets it when it turns WAL on.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = NORMAL") }
 
         let backlogCounts = BacklogCounts()
         try pool.read(backlogCounts.reload(from:))
 
         self.pool = pool
         self.backlogCounts = backlogCounts
-        self.powerLossSafe = options.powerLossSafe
+        let walSync = options.powerLossSafe ? WALSync(path: directory + "/" + Self.fileName + "-wal") : nil
+        self.walSync = walSync
         self.eventWriter = EventWriter(maxEventsPerCommit: options.maxEventsPerCommit) { requests in
-            try pool.writeWithoutTransaction { db in
-                // FULL even if a write without fsync failed before it could set it back; prepared
-                // once, like every statement of the commit, since it runs for every batch.
-                if options.powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
-                return try Self.inCachedTransaction(db) {
+            let results = try pool.writeWithoutTransaction { db in
+                try Self.inCachedTransaction(db) {
                     let inserted = try EventInsertion.insert(requests, into: db, now: Date())
                     backlogCounts.add(inserted.queued)
                     return inserted.results
                 }
             }
+            try walSync?.sync()
+            return results
         }
     }
 
@@ -141,34 +144,25 @@ public final class SQLiteStore: Store {
         }
     }
 
+    /// A transaction that keeps ``Options/powerLossSafe``'s promise: operators' changes, replies.
     func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.write(updates)
+        let result = try await pool.write(updates)
+        try walSync?.sync()
+        return result
     }
 
     /// A transaction whose loss in a power cut breaks no promise, so it need not wait for an fsync:
     /// the dispatcher's records and claims (a lost one means a delivery runs again, as after any
-    /// crash) and direct mode's memory of successes. With `synchronous = NORMAL` its commit is
-    /// in the WAL without an fsync; the next `FULL` commit (an ingest, which answers `200` only
-    /// after it) fsyncs the WAL, this commit included, since the WAL is written in order.
+    /// crash) and direct mode's memory of successes. Its commit is in the WAL without an fsync;
+    /// the next synced commit (an ingest, which answers `200` only after it) makes it durable too,
+    /// since the WAL is written in order.
     func writeWithoutFsync<T>(_ updates: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { try Self.withoutFsync($0, powerLossSafe: powerLossSafe, updates) }
+        try pool.writeWithoutTransaction { db in try Self.inCachedTransaction(db) { try updates(db) } }
     }
 
     /// ``writeWithoutFsync(_:)`` from async code.
     func writeWithoutFsync<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let powerLossSafe = powerLossSafe
-        return try await pool.writeWithoutTransaction { try Self.withoutFsync($0, powerLossSafe: powerLossSafe, updates) }
-    }
-
-    /// BEGIN and COMMIT prepared once, as group commit's are: the dispatcher runs one of these
-    /// per batch of answers, and preparing them anew cost a stream handler about 3 µs per event
-    /// (docs/performance.md, issue 13). The PRAGMAs are cached too, but SQLite prepares a PRAGMA
-    /// again on each run whatever the caller does.
-    private static func withoutFsync<T>(_ db: Database, powerLossSafe: Bool, _ updates: (Database) throws -> T) throws -> T {
-        if powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
-        let result = try inCachedTransaction(db) { try updates(db) }
-        if powerLossSafe { try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
-        return result
+        try await pool.writeWithoutTransaction { db in try Self.inCachedTransaction(db) { try updates(db) } }
     }
 
     /// A file has one service; the CLI's replays show up at the dispatcher's next look at the queue.
