@@ -50,6 +50,7 @@ public final class Dispatcher: Sendable {
     static let settleBatch = 128
     /// Deliveries claimed ahead per exec pool, and in all (they hold their events' JSON).
     static let claimAheadDepth = 16
+    static let streamClaimAheadDepth = 64
     static let claimAheadLimit = 256
 
     private struct State {
@@ -104,13 +105,15 @@ public final class Dispatcher: Sendable {
                 let streamHandlers = tenant.handlers.filter { $0.mode == .stream }
                 // The exec pool also takes deliveries of handlers no longer configured, to record that.
                 limits[tenant.id] = tenant.delivery.concurrency
-                // A stream pool's claims come in batches as it is: it needs none ahead.
                 if tenant.delivery.mode == .queue { depths[tenant.id] = Dispatcher.claimAheadDepth }
                 pools[tenant.id] = DeliveryPool(tenant: tenant.id, handlers: .allBut(streamHandlers.map(\.name)))
                 poolKeys[tenant.id] = [tenant.id]
                 for handler in streamHandlers {
                     let key = Self.poolKey(tenant: tenant.id, streamHandler: handler.name)
                     limits[key] = handler.workers * handler.maxInflight
+                    // As many ahead as it has in flight: its workers get the next events from the
+                    // hand while a round waits for the store.
+                    if tenant.delivery.mode == .queue { depths[key] = min(limits[key]!, Dispatcher.streamClaimAheadDepth) }
                     streamKeys.insert(key)
                     pools[key] = DeliveryPool(tenant: tenant.id, handlers: .only(handler.name))
                     poolKeys[tenant.id, default: []].append(key)
@@ -366,10 +369,10 @@ extension Dispatcher {
     /// Serves granted slots from claims in hand and runs rounds until nothing calls for one. Any
     /// thread may pump, one at a time. False when another thread was pumping already.
     ///
-    /// `onHandlerThread`: the caller is a handler thread about to be free; `keepOne`: it has no
-    /// next run yet, and runs the first handler started here itself. A handler thread that has
-    /// one leaves rounds to the dispatcher's thread, so that its next handler does not wait for
-    /// the store.
+    /// `onHandlerThread`: the caller is a handler thread about to be free, or a stream pool's
+    /// thread (``FinishingThread``); `keepOne`: it has no next run yet, and runs the first handler
+    /// started here itself. Such a thread that has work of its own leaves rounds to the
+    /// dispatcher's thread, so that its next handler, or its workers, do not wait for the store.
     @discardableResult
     private func pump(onHandlerThread: Bool, keepOne: Bool) -> Bool {
         guard pumping.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
@@ -528,7 +531,7 @@ extension Dispatcher {
             let report = HandlerResult(
                 outcome: .couldNotStart(reason: "handler \(claim.handler) is no longer configured for tenant \(claim.tenant)"),
                 startedAt: Date(), duration: .zero)
-            finish([judge(claim, report, policy: policy, poolKey: poolKey, streamed: false)], onHandlerThread: false)
+            finish([judge(claim, report, policy: policy, poolKey: poolKey, streamed: false)], on: .any)
             return
         }
         runner.start(
@@ -537,7 +540,7 @@ extension Dispatcher {
         ) { result in
             self.finish(
                 [self.ended(claim, result, policy: policy, poolKey: poolKey, streamed: false)],
-                onHandlerThread: true)
+                on: .handler)
         }
     }
 
@@ -573,7 +576,7 @@ extension Dispatcher {
             started.append((claim.deliveryID, StreamedRun(claim: claim, key: key, policy: policy)))
             runs.append(HandlerRun(HandlerInvocation(claim, sender: tenant.sender, handler: handler, stateDir: stateDir), tag: claim.deliveryID))
         }
-        if !unconfigured.isEmpty { finish(unconfigured, onHandlerThread: false) }
+        if !unconfigured.isEmpty { finish(unconfigured, on: .any) }
         guard !runs.isEmpty else { return }
         state.withLock { state in state.streamed.merge(started, uniquingKeysWith: { _, new in new }) }
         streams.start(runs, sink: sink)
@@ -583,7 +586,7 @@ extension Dispatcher {
         let runs = state.withLock { state in ended.map { (state.streamed.removeValue(forKey: $0.tag), $0.result) } }
         finish(runs.compactMap { run, result in
             run.map { self.ended($0.claim, result, policy: $0.policy, poolKey: $0.key, streamed: true) }
-        }, onHandlerThread: false)
+        }, on: .stream)
     }
 
     private func logger(for claim: Claim) -> Logger {
@@ -629,10 +632,23 @@ extension Dispatcher {
         log(report, completion, claim: claim, quietSuccess: run.streamed)
     }
 
+    /// Where ``finish(_:on:)`` is called.
+    private enum FinishingThread {
+        /// The dispatcher's own, or one with nothing else to do: it may run rounds.
+        case any
+        /// A handler thread about to be free: it runs the first exec handler started here
+        /// itself, and leaves rounds to the dispatcher's thread when it has one.
+        case handler
+        /// A stream pool's thread. Its workers wait for what it sends and its answers wait to be
+        /// read, so it serves slots from claims in hand and leaves rounds, which may wait for the
+        /// write lock behind a group commit, to the dispatcher's thread.
+        case stream
+    }
+
     /// Frees the runs' slots and queues them to be recorded, then pumps once for all of them. A
     /// run cut short by a cancelled stop is not judged: crash recovery runs it again at the next
     /// start, with the next attempt number. Its slot is simply given back.
-    private func finish(_ runs: [FinishedRun], onHandlerThread: Bool) {
+    private func finish(_ runs: [FinishedRun], on thread: FinishingThread) {
         guard !runs.isEmpty else { return }
         let (starts, stopping) = state.withLock { state in
             state.inFlight -= runs.count
@@ -648,11 +664,11 @@ extension Dispatcher {
             resume(granted + returned)
             return (starts, state.stopping)
         }
-        var keepOne = onHandlerThread
+        var keepOne = thread == .handler
         launch(starts, keepOne: &keepOne)
         runs.forEach(observe)
         // Whoever is pumping now may have looked already: then the dispatcher's thread must.
-        if !pump(onHandlerThread: onHandlerThread, keepOne: keepOne) || stopping { doorbell.ring() }
+        if !pump(onHandlerThread: thread != .any, keepOne: keepOne) || stopping { doorbell.ring() }
     }
 
     /// One line per attempt, but a stream handler's success only at debug: at tens of thousands of
