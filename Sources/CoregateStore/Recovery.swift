@@ -14,7 +14,7 @@ extension SQLiteStore {
         return try await write { db in
             var counts = DeliveryCountChanges()
             for row in try Row.fetchAll(db, sql: """
-                SELECT tenant, COUNT(*) FROM delivery WHERE state = 'running' GROUP BY tenant
+                SELECT tenant, COUNT(*) FROM delivery \(Self.backlogIndex) WHERE \(Self.running) GROUP BY tenant
                 """) {
                 counts.move(tenant: row[0], from: .running, to: .retrying, count: row[1])
             }
@@ -23,13 +23,17 @@ extension SQLiteStore {
                 INSERT INTO attempt (delivery_id, round, number, started_at, duration_ms, outcome,
                                      exit_status, signal, stdout, stderr_lines)
                 SELECT id, round, attempts, claimed_at, NULL, ?, NULL, NULL, x'', 0
-                FROM delivery WHERE state = 'running'
+                FROM delivery \(Self.backlogIndex) WHERE \(Self.running)
                 """, arguments: [HandlerOutcome.interruptedName])
             try db.execute(sql: """
-                UPDATE delivery SET state = 'retrying', next_attempt_at = ?, claimed_at = NULL
-                WHERE state = 'running'
+                UPDATE delivery \(Self.backlogIndex) SET state = 'retrying', next_attempt_at = ?, claimed_at = NULL
+                WHERE \(Self.running)
                 """, arguments: [now])
             return db.changesCount
         }
     }
+
+    /// Running deliveries are unfinished: found in the backlog's index, not the whole table.
+    private static let backlogIndex = "INDEXED BY delivery_by_lane"
+    private static let running = "\(StateSQL.unfinished) AND state = 'running'"
 }

@@ -71,7 +71,8 @@ struct MigrationTests {
         let store = try SQLiteStore(directory: directory.path)
 
         // Then every row, attempt and action is still there, the counts are exact, and neither
-        // triggers on insert and update nor AUTOINCREMENT are left on the delivery rows
+        // triggers on insert and update, nor AUTOINCREMENT, nor the running index are left on the
+        // delivery rows
         let expected = ["acme": ["done": 1, "dead": 1, "running": 1, "retrying": 1, "pending": 3], "beta": ["done": 1]]
         #expect(try await counts(store) == (expected, expected))
         #expect(store.backlog(tenant: "acme") == 5)
@@ -81,9 +82,11 @@ struct MigrationTests {
         let schema = try await store.pool.read { db in
             (try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"),
              try String.fetchAll(db, sql: "SELECT name FROM sqlite_sequence ORDER BY name"),
-             try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count)
+             try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count,
+             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'delivery'"))
         }
         #expect(schema.0 == ["delivery_count_delete"])
+        #expect(!schema.3.contains("delivery_running"), "v4 dropped the index every claim and settle wrote")
         #expect(!schema.1.contains("event") && !schema.1.contains("delivery"))
         #expect(schema.2 == 0)
 
