@@ -170,7 +170,7 @@ def main():
     parser.add_argument("--exec-events", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--kill-events", type=int, default=100_000)
-    parser.add_argument("--kill-every", type=float, default=3.0)
+    parser.add_argument("--kill-every", type=float, default=1.0)
     parser.add_argument("--results", help="folder for stream.json")
     args = parser.parse_args()
     b.require("python3")

@@ -8,9 +8,9 @@ import Synchronization
 /// (events stored, runs finished, claims made, time passed) and carries out what it decides
 /// (claim deliveries, start handlers, wake direct requests).
 ///
-/// A slot the scheduler grants to an exec pool is served at once from deliveries claimed ahead
-/// (``ClaimAhead``), so the handler that ends starts the next one itself, with no store write
-/// between them. Every queue write after ingest is a *round*, one store transaction,
+/// A slot the scheduler grants to a queue tenant's pool is served at once from deliveries claimed
+/// ahead (``ClaimAhead``), so the handler that ends starts the next one itself, and a stream
+/// handler's thread sends the next event for each answer, with no store write between them. Every queue write after ingest is a *round*, one store transaction,
 /// ``Store/settle(_:claims:now:)``, which records every run that finished since the last round
 /// and claims deliveries for the slots that found none in hand and for the pools whose hand runs
 /// low. Rounds run one at a time (``pump(onHandlerThread:keepOne:)``), on a handler thread that has no
@@ -48,7 +48,8 @@ public final class Dispatcher: Sendable {
     static let settleDelay = Duration.milliseconds(10)
     /// Finished runs that call for a round by their number alone.
     static let settleBatch = 128
-    /// Deliveries claimed ahead per exec pool, and in all (they hold their events' JSON).
+    /// Deliveries claimed ahead per exec pool, per stream pool (at most what it may have in
+    /// flight), and in all (they hold their events' JSON).
     static let claimAheadDepth = 16
     static let streamClaimAheadDepth = 64
     static let claimAheadLimit = 256
