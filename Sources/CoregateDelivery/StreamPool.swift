@@ -19,10 +19,11 @@ import Glibc
 /// sent while it is down wait for the new process.
 ///
 /// One thread per handler polls every worker's stdout, stderr and pidfd. It reads a whole pipe's
-/// worth of answers and ends them in one call, so the dispatcher records them in one store
-/// transaction and, pumping on this same thread, writes the next events to the workers: no
-/// thread hop per event, and none per batch either. Sending writes straight to the worker's pipe
-/// from the caller's thread; only what the pipe does not take waits for this thread.
+/// worth of answers and ends them in one call to their sink, so the dispatcher records them in
+/// one store transaction, and, serving the freed slots from its claims in hand on this same
+/// thread, writes the next events to the workers: no thread hop per event. Sending writes
+/// straight to the worker's pipe from the caller's thread; only what the pipe does not take
+/// waits for this thread.
 final class StreamPool: Sendable {
     let tenant: String
     let handler: HandlerConfig
